@@ -1,0 +1,12 @@
+"""Graph passes, one per file, each named as on the command line (`--passes flex_sink,kv_offset`).
+
+`CANONICAL_ORDER` is the default pipeline: every pass the project has, in the order they compose.
+"""
+
+from rewrite.report import GraphPass
+
+REGISTRY: dict[str, GraphPass] = {}
+
+CANONICAL_ORDER: list[str] = list(REGISTRY)
+
+__all__ = ["CANONICAL_ORDER", "REGISTRY"]

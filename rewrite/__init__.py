@@ -1,0 +1,23 @@
+"""gpt-oss-rewrite: capture transformers' gpt-oss forward, rewrite it with passes, emit and load it."""
+
+from .build import build
+from .capture import capture
+from .errors import CheckpointError, PassError, RewriteError, UnsupportedModelError, VerificationError
+from .load import load
+from .model import InputError, RewrittenGptOss
+from .presets import PRESETS, build_preset
+
+__all__ = [
+    "PRESETS",
+    "CheckpointError",
+    "InputError",
+    "PassError",
+    "RewriteError",
+    "RewrittenGptOss",
+    "UnsupportedModelError",
+    "VerificationError",
+    "build",
+    "build_preset",
+    "capture",
+    "load",
+]

@@ -1,0 +1,51 @@
+"""`build`: source model -> capture -> passes (each verified) -> emitted checkpoint."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import torch
+
+from .capture import capture
+from .emit import emit
+from .errors import CheckpointError
+from .pipeline import resolve_pass_names, run_pipeline
+from .source import load_source
+from .spec import graph_spec
+from .verify import sample_batch
+
+
+def build(
+    out: str | Path,
+    preset: str | None = None,
+    checkpoint: str | Path | None = None,
+    passes: str | list[str] | None = None,
+    dtype: torch.dtype = torch.float32,
+    device: str | torch.device = "cpu",
+    force: bool = False,
+    verify: bool = True,
+    progress: Callable[[str], None] = lambda message: None,
+) -> Path:
+    """Build a rewritten checkpoint in `out` and return its path.
+
+    `passes`: None for every pass in canonical order, "none" for capture only, or names. With `verify`,
+    each pass is checked against the stage before it on a left-padded sample batch with decode steps.
+    """
+    pass_names = resolve_pass_names(passes)
+    out = Path(out)
+    if out.exists() and not force:
+        raise CheckpointError(f"{out} already exists; pass --force (force=True) to replace it")
+    start = time.perf_counter()
+    progress(f"loading {'preset ' + preset if preset else checkpoint} ({str(dtype).removeprefix('torch.')}, {device})")
+    model, source = load_source(preset=preset, checkpoint=checkpoint, dtype=dtype, device=device)
+    progress("capturing the forward with torch.export")
+    graph_module = capture(model)
+    progress(f"captured {len(graph_module.graph.nodes)} nodes [{time.perf_counter() - start:.1f}s]")
+    batch = sample_batch(graph_spec(graph_module), device=device) if verify else None
+    reports = run_pipeline(graph_module, pass_names, verify_batch=batch, progress=progress)
+    progress(f"writing {out}")
+    emit(graph_module, model, out, source=source, reports=reports, force=force)
+    progress(f"done in {time.perf_counter() - start:.1f}s")
+    return out

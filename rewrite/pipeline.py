@@ -1,0 +1,87 @@
+"""Run named passes in order: lint after each, optionally verify each against the stage before it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import torch
+
+from .errors import PassError, VerificationError
+from .model import RewrittenGptOss
+from .report import PassReport
+from .spec import graph_spec
+from .verify import DEFAULT_TOLERANCE, SampleBatch, candidate_outputs, compare
+
+
+def available_passes() -> dict:
+    import passes
+
+    return passes.REGISTRY
+
+
+def resolve_pass_names(requested: str | list[str] | None) -> list[str]:
+    """`None` or "default": every pass in canonical order; "none": capture only; else a comma list."""
+    import passes
+
+    if requested is None or requested == "default":
+        return list(passes.CANONICAL_ORDER)
+    if requested == "none":
+        return []
+    names = requested.split(",") if isinstance(requested, str) else list(requested)
+    names = [name.strip() for name in names if name.strip()]
+    unknown = [name for name in names if name not in passes.REGISTRY]
+    if unknown:
+        known = ", ".join(passes.CANONICAL_ORDER) or "(none yet)"
+        raise PassError(f"unknown pass {', '.join(unknown)}; known passes: {known}; or 'none'")
+    if len(set(names)) != len(names):
+        raise PassError(f"a pass is listed twice in {','.join(names)}")
+    return names
+
+
+def run_pipeline(
+    graph_module: torch.fx.GraphModule,
+    pass_names: list[str],
+    verify_batch: SampleBatch | None = None,
+    tolerance: float | None = None,
+    progress: Callable[[str], None] = lambda message: None,
+) -> list[PassReport]:
+    """Apply `pass_names` to `graph_module` in place and return their reports.
+
+    With `verify_batch`, each stage's outputs are compared with the stage before it; a pass that moves
+    any output more than `tolerance` raises `VerificationError` naming the pass and the output.
+    """
+    registry = available_passes()
+    spec = graph_spec(graph_module)
+    tolerance = tolerance if tolerance is not None else DEFAULT_TOLERANCE[spec.torch_dtype]
+    before = _outputs(graph_module, verify_batch)
+    reports = []
+    for name in pass_names:
+        progress(f"pass {name}")
+        start = time.perf_counter()
+        report = registry[name].apply(graph_module)
+        report.seconds = time.perf_counter() - start
+        try:
+            graph_module.graph.lint()
+        except Exception as error:  # lint raises bare RuntimeErrors; name the pass that broke the graph
+            raise PassError(f"pass {name} left an invalid graph: {error}") from error
+        after = _outputs(graph_module, verify_batch)
+        if verify_batch is not None:
+            comparison = compare(after, before, tolerance)
+            report.max_error = comparison.max_error
+            if not comparison.passed:
+                worst = max(comparison.errors, key=comparison.errors.get)
+                raise VerificationError(
+                    f"pass {name} changed {worst} by {comparison.errors[worst]:.3e} "
+                    f"(tolerance {tolerance:.1e}); the pass is wrong for this model"
+                )
+        before = after
+        progress(report.summary())
+        reports.append(report)
+    return reports
+
+
+def _outputs(graph_module, batch):
+    if batch is None:
+        return None
+    return candidate_outputs(RewrittenGptOss(graph_module, graph_spec(graph_module)), batch)

@@ -1,0 +1,18 @@
+"""Exceptions of the rewards package. Problems in *submitted* code never raise: they become verdicts."""
+
+
+class RewardsError(Exception):
+    """Base class of every error raised by runtime.rewards."""
+
+
+class UnknownTaskError(RewardsError):
+    """A task name that no task is registered under."""
+
+
+class TaskConfigError(RewardsError):
+    """A task whose configuration cannot be honoured (for example an allowlisted module that is missing)."""
+
+
+class SandboxError(RewardsError):
+    """The sandbox itself failed (not the submission): the interpreter would not start, or the trusted
+    reference implementation failed where it must succeed."""
