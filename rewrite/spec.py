@@ -82,6 +82,8 @@ def graph_spec(graph_module: torch.fx.GraphModule) -> GraphSpec:
 
 
 def pad_aware_position_ids(attention_mask: torch.Tensor) -> torch.Tensor:
-    """Positions as transformers' `generate` computes them: count of real tokens before, 1 on padding."""
+    """Positions as transformers' `generate` computes them: real tokens before this one, 0 on padding.
+
+    (Padding rows see no key, so the value on padding never reaches a real token's output.)"""
     positions = attention_mask.long().cumsum(-1) - 1
-    return positions.masked_fill(attention_mask == 0, 1)
+    return positions.masked_fill(attention_mask == 0, 0)

@@ -1,0 +1,160 @@
+"""The generation engine: static KV cache, one prefill, then a (compiled) one-token decode step.
+
+In the spirit of gpt-fast: the cache is a list of tensors sized from the request (rounded up to a
+bucket so batches of similar length share compiled code), `prefill` and `decode_one_token` are plain
+functions, sampling is `runtime.sampling`. Output follows transformers' `generate`: prompt plus
+completion, left padding kept, finished rows padded with `pad_token_id`, stopping when every row is done.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from rewrite.model import InputError, RewrittenGptOss
+from rewrite.spec import pad_aware_position_ids
+
+from .errors import GenerationError
+from .sampling import SamplingOptions, sample_next
+
+CACHE_BUCKET = 64
+
+
+@dataclass
+class GenerationOutput:
+    sequences: torch.Tensor  # [B, prompt + generated]
+    logprobs: torch.Tensor  # [B, generated] log-prob of each generated token (0 after a row finished)
+    completion_mask: torch.Tensor  # [B, generated] 1 up to and including a row's stop token
+
+
+def decode_one_token(graph_module, spec, token, attention_mask, position, write_position, caches):
+    """One token per row through the graph; writes the new keys and values back into `caches`."""
+    outputs = graph_module(token, attention_mask, position, write_position, *caches)
+    for cache, updated in zip(caches, outputs[spec.num_layers + 2 :], strict=True):
+        cache.copy_(updated)
+    return outputs[0][:, -1]
+
+
+class GenerationEngine:
+    """Generates from one loaded module; keeps compiled decode steps across calls."""
+
+    def __init__(self, model: RewrittenGptOss, compile: bool | None = None):
+        self.model = model
+        self.compile = model.device.type == "cuda" if compile is None else compile
+        self._decode = decode_one_token
+        if self.compile:
+            self._decode = torch.compile(decode_one_token, fullgraph=True, dynamic=False)
+
+    @torch.no_grad()
+    def generate(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor | None = None,
+        *,
+        max_new_tokens: int,
+        do_sample: bool = False,
+        temperature: float = 1.0,
+        top_k: int | None = None,
+        top_p: float | None = None,
+        eos_token_id: int | list[int] | None = None,
+        pad_token_id: int | None = None,
+        stop_sequences: list[list[int]] | None = None,
+        generator: torch.Generator | None = None,
+    ) -> GenerationOutput:
+        options = SamplingOptions(do_sample, temperature, top_k, top_p)
+        attention_mask = self._check_request(input_ids, attention_mask, max_new_tokens)
+        stop_ids = torch.tensor(_as_list(eos_token_id), dtype=torch.long, device=input_ids.device)
+        pad = pad_token_id if pad_token_id is not None else (_as_list(eos_token_id) or [0])[0]
+        batch, prompt_length = input_ids.shape
+        cache_length = _bucket(prompt_length + max_new_tokens)
+        mask = torch.zeros(batch, cache_length, dtype=torch.long, device=input_ids.device)
+        mask[:, :prompt_length] = attention_mask
+        positions = pad_aware_position_ids(attention_mask)
+        caches = self.model.empty_caches(batch, cache_length)
+
+        step = self.model.step(input_ids, mask, positions, 0, caches)
+        caches = step.caches
+        logits = step.logits[:, -1]
+        position = positions[:, -1:] + 1
+        unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
+        tokens, logprobs, alive = [], [], []
+        for index in range(max_new_tokens):
+            token, logprob = sample_next(logits, options, generator)
+            token = torch.where(unfinished, token, torch.full_like(token, pad))
+            tokens.append(token)
+            logprobs.append(torch.where(unfinished, logprob, torch.zeros_like(logprob)))
+            alive.append(unfinished.clone())
+            unfinished &= ~self._stopped(token, tokens, stop_ids, stop_sequences)
+            if not unfinished.any() or index == max_new_tokens - 1:
+                break
+            slot = prompt_length + index
+            mask[:, slot] = 1
+            write_position = torch.tensor(slot, device=input_ids.device)
+            logits = self._decode(self.model.graph_module, self.model.spec, token[:, None], mask, position,
+                                  write_position, caches)
+            position = position + 1
+        completion = torch.stack(tokens, dim=1)
+        return GenerationOutput(
+            sequences=torch.cat([input_ids, completion], dim=1),
+            logprobs=torch.stack(logprobs, dim=1),
+            completion_mask=torch.stack(alive, dim=1).long(),
+        )
+
+    def _check_request(self, input_ids, attention_mask, max_new_tokens) -> torch.Tensor:
+        if not isinstance(max_new_tokens, int) or max_new_tokens <= 0:
+            raise GenerationError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
+        try:
+            attention_mask = self.model.check_inputs(input_ids, attention_mask)
+        except InputError as error:
+            raise GenerationError(str(error)) from error
+        total = input_ids.shape[1] + max_new_tokens
+        if total > self.model.spec.max_position_embeddings:
+            raise GenerationError(
+                f"prompt of {input_ids.shape[1]} tokens plus {max_new_tokens} new tokens exceeds the "
+                f"model's context of {self.model.spec.max_position_embeddings}; shorten the prompt or "
+                "max_new_tokens"
+            )
+        return attention_mask
+
+    @staticmethod
+    def _stopped(token, tokens, stop_ids, stop_sequences) -> torch.Tensor:
+        stopped = torch.isin(token, stop_ids) if stop_ids.numel() else torch.zeros_like(token, dtype=torch.bool)
+        for sequence in stop_sequences or []:
+            if len(tokens) >= len(sequence):
+                tail = torch.stack(tokens[-len(sequence) :], dim=1)
+                stopped |= (tail == torch.tensor(sequence, device=tail.device)).all(dim=1)
+        return stopped
+
+
+def _as_list(value) -> list[int]:
+    if value is None:
+        return []
+    return [value] if isinstance(value, int) else list(value)
+
+
+def _bucket(length: int) -> int:
+    return math.ceil(length / CACHE_BUCKET) * CACHE_BUCKET
+
+
+_ENGINES: dict[int, GenerationEngine] = {}
+
+
+def generate(model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
+             *, max_new_tokens: int, return_logprobs: bool = False, **options):
+    """Token ids [B, prompt + new] like transformers' `generate`; with `return_logprobs` a GenerationOutput.
+
+    Options: do_sample, temperature, top_k, top_p, eos_token_id, pad_token_id, stop_sequences (lists of
+    token ids), generator. Anything else is refused with the list of what is accepted.
+    """
+    accepted = {"do_sample", "temperature", "top_k", "top_p", "eos_token_id", "pad_token_id",
+                "stop_sequences", "generator"}
+    unknown = sorted(set(options) - accepted)
+    if unknown:
+        raise GenerationError(f"unknown generation option {', '.join(unknown)}; accepted: {', '.join(sorted(accepted))}")
+    engine = _ENGINES.get(id(model))
+    if engine is None or engine.model is not model:
+        engine = _ENGINES[id(model)] = GenerationEngine(model)
+    output = engine.generate(input_ids, attention_mask, max_new_tokens=max_new_tokens, **options)
+    return output if return_logprobs else output.sequences
