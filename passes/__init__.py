@@ -5,7 +5,9 @@
 
 from rewrite.report import GraphPass
 
-REGISTRY: dict[str, GraphPass] = {}
+from . import flex_sink, kv_offset
+
+REGISTRY: dict[str, GraphPass] = {module.PASS.name: module.PASS for module in (flex_sink, kv_offset)}
 
 CANONICAL_ORDER: list[str] = list(REGISTRY)
 

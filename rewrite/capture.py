@@ -128,11 +128,13 @@ def _plain_graph_module(unlifted: torch.fx.GraphModule, spec: GraphSpec) -> torc
     for node, name in zip(placeholders, spec.input_names, strict=True):
         node._rename(name)
         node.target = name
-    attributes = {}
     for node in list(graph.nodes):
         if node.op == "call_module" and not node.users:
             graph.erase_node(node)  # export's input guard (`_guards_fn`); the runtime checks its inputs
-        elif node.op == "get_attr":
+    graph.eliminate_dead_code()  # e.g. RoPE's unused `original_inv_freq`, so pass diffs show only passes
+    attributes = {}
+    for node in graph.nodes:
+        if node.op == "get_attr":
             value = _get_tensor(unlifted, node.target)
             node.target = node.target.removeprefix("hf.")
             attributes[node.target] = value

@@ -7,6 +7,8 @@ import json
 import sys
 import time
 
+from runtime.rewards.check_command import register as register_reward_check
+
 from .errors import RewriteError
 
 
@@ -63,7 +65,7 @@ def _add_check(subparsers) -> None:
     )
     parser.add_argument("checkpoint", help="checkpoint directory written by `rewrite build`")
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--tolerance", type=float, help="default: 1e-5 in float32, 5e-2 in bfloat16")
+    parser.add_argument("--tolerance", type=float, help="on errors scaled by max(1, max |eager|); default 1e-5 in float32, 5e-2 in bfloat16")
     parser.add_argument("--decode-steps", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.set_defaults(func=_run_check)
@@ -77,10 +79,12 @@ def _run_check(args) -> int:
     if args.json:
         print(json.dumps(comparison.to_json(), indent=2))
     else:
+        print(f"{'output':>16}  error (max |ours - eager| / max(1, max |eager|), prefill and decode)")
         for output, error in comparison.layer_errors.items():
-            print(f"{output:>16}  max error {error:.3e}")
+            print(f"{output:>16}  {error:.3e}")
         verdict = "PASS" if comparison.passed else "FAIL"
-        print(f"{verdict}: max error {comparison.max_error:.3e}, tolerance {comparison.tolerance:.1e}")
+        print(f"{verdict}: max error {comparison.max_error:.3e} (absolute {comparison.max_absolute_error:.3e}), "
+              f"tolerance {comparison.tolerance:.1e}")
     return 0 if comparison.passed else 1
 
 
@@ -140,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rewrite", description="Compile gpt-oss for fast generation and GRPO training."
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_build, _add_check, _add_diff, _add_inspect):
+    for add in (_add_build, _add_check, _add_diff, _add_inspect, register_reward_check):
         add(subparsers)
     return parser
 

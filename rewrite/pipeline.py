@@ -70,9 +70,9 @@ def run_pipeline(
             comparison = compare(after, before, tolerance)
             report.max_error = comparison.max_error
             if not comparison.passed:
-                worst = max(comparison.errors, key=comparison.errors.get)
+                worst = max(comparison.scaled_errors, key=comparison.scaled_errors.get)
                 raise VerificationError(
-                    f"pass {name} changed {worst} by {comparison.errors[worst]:.3e} "
+                    f"pass {name} changed {worst} by {comparison.scaled_errors[worst]:.3e} "
                     f"(tolerance {tolerance:.1e}); the pass is wrong for this model"
                 )
         before = after

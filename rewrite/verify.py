@@ -95,21 +95,33 @@ def _collect(outputs: dict, phase: str, logits: torch.Tensor, hidden_states) -> 
 
 @dataclass
 class Comparison:
-    """Max absolute error of every named output, and whether all are within `tolerance`."""
+    """Errors of every named output (`phase/output`), and whether all are within `tolerance`.
+
+    `errors` are max absolute differences; `scaled_errors` divide them by max(1, max |reference|) of
+    the same output, so that an activation of magnitude 8 is held to the same relative precision as
+    one of magnitude 1 (float32 rounds 8.0 to steps of 1e-6). The tolerance applies to scaled errors.
+    """
 
     errors: dict[str, float]
+    scales: dict[str, float]
     tolerance: float
+    scaled_errors: dict[str, float] = field(init=False)
     layer_errors: dict[str, float] = field(init=False)
 
     def __post_init__(self):
+        self.scaled_errors = {name: error / max(1.0, self.scales[name]) for name, error in self.errors.items()}
         by_output: dict[str, float] = {}
-        for name, error in self.errors.items():
+        for name, error in self.scaled_errors.items():
             output = name.split("/", 1)[1]
             by_output[output] = max(by_output.get(output, 0.0), error)
         self.layer_errors = by_output
 
     @property
     def max_error(self) -> float:
+        return max(self.scaled_errors.values())
+
+    @property
+    def max_absolute_error(self) -> float:
         return max(self.errors.values())
 
     @property
@@ -121,8 +133,10 @@ class Comparison:
             "passed": self.passed,
             "tolerance": self.tolerance,
             "max_error": self.max_error,
+            "max_absolute_error": self.max_absolute_error,
             "per_output": self.layer_errors,
-            "per_phase": self.errors,
+            "per_phase_absolute": self.errors,
+            "per_phase_scale": self.scales,
         }
 
 
@@ -131,4 +145,5 @@ def compare(candidate: dict[str, torch.Tensor], reference: dict[str, torch.Tenso
         missing = sorted(set(reference) ^ set(candidate))
         raise ValueError(f"outputs differ in name: {missing}")
     errors = {name: (candidate[name] - reference[name]).abs().max().item() for name in reference}
-    return Comparison(errors, tolerance)
+    scales = {name: reference[name].abs().max().item() for name in reference}
+    return Comparison(errors, scales, tolerance)

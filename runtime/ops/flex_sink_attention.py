@@ -10,8 +10,12 @@ import torch
 from torch import Tensor
 
 from runtime.ops.errors import SinkAttentionInputError
-from runtime.ops.sink_attention_flex import flex_sink_attention_flex_path
-from runtime.ops.sink_attention_math import MATH_CHUNK_ROWS, math_sink_attention
+from runtime.ops.sink_attention_flex import flex_sink_attention_flex_dense_mask, flex_sink_attention_flex_path
+from runtime.ops.sink_attention_math import (
+    MATH_CHUNK_ROWS,
+    math_sink_attention,
+    math_sink_attention_dense_mask,
+)
 
 Implementation = Literal["auto", "flex", "math"]
 
@@ -50,6 +54,13 @@ def _check_shapes(query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, wind
         raise SinkAttentionInputError(f"window must be None (full attention) or a positive int, got {window!r}.")
 
 
+def _check_options(implementation: str, chunk_rows: int) -> None:
+    if implementation not in ("auto", "flex", "math"):
+        raise SinkAttentionInputError(f"implementation must be 'auto', 'flex' or 'math', got {implementation!r}.")
+    if chunk_rows < 1:
+        raise SinkAttentionInputError(f"chunk_rows must be a positive int, got {chunk_rows!r}.")
+
+
 def flex_sink_attention(
     query: Tensor,
     key: Tensor,
@@ -78,12 +89,35 @@ def flex_sink_attention(
     Offsets and padding are copied before use: changing them later affects no pending backward pass.
     """
     _check_shapes(query, key, value, sinks, window)
-    if implementation not in ("auto", "flex", "math"):
-        raise SinkAttentionInputError(f"implementation must be 'auto', 'flex' or 'math', got {implementation!r}.")
-    if chunk_rows < 1:
-        raise SinkAttentionInputError(f"chunk_rows must be a positive int, got {chunk_rows!r}.")
+    _check_options(implementation, chunk_rows)
     _check_index("query_offset", query_offset, query.shape[0])
     _check_index("padding", padding, query.shape[0])
     if implementation == "flex" or (implementation == "auto" and query.is_cuda):
         return flex_sink_attention_flex_path(query, key, value, sinks, scale, query_offset, padding, window)
     return math_sink_attention(query, key, value, sinks, scale, query_offset, padding, window, chunk_rows)
+
+
+def flex_sink_attention_dense_mask(
+    query: Tensor,
+    key: Tensor,
+    value: Tensor,
+    sinks: Tensor,
+    scale: float,
+    mask: Tensor,
+    *,
+    implementation: Implementation = "auto",
+    chunk_rows: int = MATH_CHUNK_ROWS,
+) -> Tensor:
+    """`flex_sink_attention` with visibility given as a dense additive mask [B, 1, Q, K], 0 where visible.
+
+    What the `flex_sink` pass inserts, taking the mask the captured graph built; the `kv_offset` pass
+    then swaps this call for `flex_sink_attention` with offsets, and the dense mask disappears.
+    """
+    _check_shapes(query, key, value, sinks, None)
+    _check_options(implementation, chunk_rows)
+    expected = (query.shape[0], 1, query.shape[2], key.shape[2])
+    if tuple(mask.shape) != expected:
+        raise SinkAttentionInputError(f"mask must have shape {list(expected)}, got {list(mask.shape)}.")
+    if implementation == "flex" or (implementation == "auto" and query.is_cuda):
+        return flex_sink_attention_flex_dense_mask(query, key, value, sinks, scale, mask)
+    return math_sink_attention_dense_mask(query, key, value, sinks, scale, mask, chunk_rows)

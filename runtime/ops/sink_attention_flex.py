@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 from torch.nn.attention import flex_attention as flex_module
-from torch.nn.attention.flex_attention import BlockMask, flex_attention
+from torch.nn.attention.flex_attention import BlockMask, create_block_mask, flex_attention
 
 from runtime.ops.sink_block_mask import build_sink_block_mask
 from runtime.ops.sink_visibility import per_row_index
@@ -63,7 +63,9 @@ class _KeptMask:
 _KEPT_MASKS: dict[int | None, _KeptMask] = {}
 
 
-def sink_block_mask(query: Tensor, key: Tensor, query_offset: Tensor, padding: Tensor, window: int | None) -> BlockMask:
+def sink_block_mask(
+    query: Tensor, key: Tensor, query_offset: Tensor, padding: Tensor, window: int | None, for_backward: bool
+) -> BlockMask:
     """The block mask of this call: reused from the last call of the same window when nothing changed.
 
     Inside torch.compile the mask is built in the graph every time (the compiler fuses its arithmetic).
@@ -73,11 +75,11 @@ def sink_block_mask(query: Tensor, key: Tensor, query_offset: Tensor, padding: T
     def build() -> BlockMask:
         offsets = per_row_index(query_offset, batch, query.device)
         paddings = per_row_index(padding, batch, query.device)
-        return build_sink_block_mask(offsets, paddings, window, q_len, kv_len)
+        return build_sink_block_mask(offsets, paddings, window, q_len, kv_len, for_backward=for_backward)
 
     if torch.compiler.is_compiling():
         return build()
-    geometry = (batch, q_len, kv_len, query.device)
+    geometry = (batch, q_len, kv_len, query.device, for_backward)
     kept = _KEPT_MASKS.get(window)
     if kept is None or not kept.fits(query_offset, padding, geometry):
         kept = _KeptMask(query_offset, query_offset._version, padding, padding._version, geometry, build())
@@ -109,13 +111,39 @@ def flex_sink_attention_flex_path(
 ) -> Tensor:
     """Flex sink attention; inputs already validated (`query_offset` [] or [B], `padding` [B], integer).
 
-    On CUDA runs the compiled flex kernels (forward and backward). Elsewhere runs flex's eager
-    reference implementation, which is forward-only and materialises scores: tests use it to check
-    this path's mask and renormalisation without a GPU. Returns [B, Q, Hq, D] in query's dtype.
+    On CUDA runs the compiled flex kernels (forward and backward), also when traced inside a caller's
+    torch.compile. Elsewhere runs flex's eager reference implementation, which is forward-only and
+    materialises scores: tests use it to check this path's mask and renormalisation without a GPU.
+    Returns [B, Q, Hq, D] in query's dtype.
     """
-    block_mask = sink_block_mask(query, key, query_offset, padding, window)
-    attend = compiled_flex_attention() if query.is_cuda else flex_attention
+    for_backward = torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value))
+    block_mask = sink_block_mask(query, key, query_offset, padding, window, for_backward)
+    return _attend_with_sinks(query, key, value, sinks, scale, block_mask)
+
+
+def _attend_with_sinks(query, key, value, sinks, scale, block_mask) -> Tensor:
+    # Inside an outer torch.compile flex is traced as it is; in eager mode on CUDA it needs its own compile.
+    compile_here = query.is_cuda and not torch.compiler.is_compiling()
+    attend = compiled_flex_attention() if compile_here else flex_attention
     out, lse = _attend_with_lse(attend, query, key, value, block_mask, scale)
     sink_keep = torch.sigmoid(lse.float() - sinks.float()[None, :, None])
     rescaled = out.float() * sink_keep[..., None]
     return rescaled.to(query.dtype).transpose(1, 2).contiguous()
+
+
+def flex_sink_attention_flex_dense_mask(
+    query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, scale: float, mask: Tensor
+) -> Tensor:
+    """Flex sink attention reading visibility from a dense additive mask [B, 1, Q, K] (0 = visible).
+
+    The stage between the `flex_sink` and `kv_offset` passes: flex compute, but the mask is still the
+    O(Q*K) tensor the captured graph built; `kv_offset` replaces it with offsets.
+    """
+    visible = mask == 0
+
+    def dense_mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
+        return visible[b, 0, q_idx, kv_idx]
+
+    batch, _, q_len, kv_len = mask.shape
+    block_mask = create_block_mask(dense_mask_mod, batch, None, q_len, kv_len, device=query.device)
+    return _attend_with_sinks(query, key, value, sinks, scale, block_mask)

@@ -16,10 +16,15 @@ log-sum-exp over keys and sink (`lse_all`), and recomputes the weights chunk by 
     dscores = weights * (dout @ v^T - delta)   dsink = -sum_rows sink_weight * delta
 """
 
+from collections.abc import Callable
+
 import torch
 from torch import Tensor
 
 from runtime.ops.sink_visibility import chunk_visibility, per_row_index
+
+# (first_row, end_row, kv_len) -> bool [B, end_row - first_row, kv_len]: which slots each row may see.
+ChunkVisibility = Callable[[int, int, int], Tensor]
 
 MATH_CHUNK_ROWS = 128
 
@@ -43,7 +48,7 @@ class _ChunkedSinkAttention(torch.autograd.Function):
     """out [B, Q, Hq, D] of q [B, Hq, Q, D], k/v [B, Hkv, K, D], sinks [Hq]; gradients for all four."""
 
     @staticmethod
-    def forward(ctx, query, key, value, sinks, scale, query_offset, padding, window, chunk_rows):
+    def forward(ctx, query, key, value, sinks, scale, visibility, chunk_rows):
         batch, q_heads, q_len, head_dim = query.shape
         kv_heads, kv_len = key.shape[1], key.shape[2]
         groups = q_heads // kv_heads
@@ -56,7 +61,7 @@ class _ChunkedSinkAttention(torch.autograd.Function):
         lse_all = torch.empty(batch, kv_heads, groups, q_len, 1, dtype=dtype, device=query.device)
         for first in range(0, q_len, chunk_rows):
             end = min(first + chunk_rows, q_len)
-            visible = chunk_visibility(query_offset, padding, window, first, end, kv_len)[:, None, None]
+            visible = visibility(first, end, kv_len)[:, None, None]
             chunk = _ChunkScores(q[:, :, :, first:end], k, scale, visible)
             peak = torch.maximum(chunk.scores.amax(dim=-1, keepdim=True), sink)
             exp_scores = torch.exp(chunk.scores - peak)
@@ -66,13 +71,13 @@ class _ChunkedSinkAttention(torch.autograd.Function):
             chunk_out = torch.matmul(weights, v).view(batch, q_heads, end - first, head_dim)
             out[:, first:end] = chunk_out.transpose(1, 2).to(query.dtype)
 
-        ctx.save_for_backward(query, key, value, sinks, out, lse_all, query_offset, padding)
-        ctx.scale, ctx.window, ctx.chunk_rows = scale, window, chunk_rows
+        ctx.save_for_backward(query, key, value, sinks, out, lse_all)
+        ctx.scale, ctx.visibility, ctx.chunk_rows = scale, visibility, chunk_rows
         return out
 
     @staticmethod
     def backward(ctx, grad_out):
-        query, key, value, sinks, out, lse_all, query_offset, padding = ctx.saved_tensors
+        query, key, value, sinks, out, lse_all = ctx.saved_tensors
         batch, q_heads, q_len, head_dim = query.shape
         kv_heads, kv_len = key.shape[1], key.shape[2]
         groups = q_heads // kv_heads
@@ -91,7 +96,7 @@ class _ChunkedSinkAttention(torch.autograd.Function):
         for first in range(0, q_len, ctx.chunk_rows):
             end = min(first + ctx.chunk_rows, q_len)
             rows = end - first
-            visible = chunk_visibility(query_offset, padding, ctx.window, first, end, kv_len)[:, None, None]
+            visible = ctx.visibility(first, end, kv_len)[:, None, None]
             chunk = _ChunkScores(q[:, :, :, first:end], k, ctx.scale, visible)
             chunk_lse = lse_all[:, :, :, first:end]
             chunk_delta = delta[:, :, :, first:end]
@@ -112,8 +117,6 @@ class _ChunkedSinkAttention(torch.autograd.Function):
             grad_k.to(key.dtype),
             grad_v.to(value.dtype),
             grad_sink.view(q_heads).to(sinks.dtype),
-            None,
-            None,
             None,
             None,
             None,
@@ -138,4 +141,21 @@ def math_sink_attention(
     batch = query.shape[0]
     query_offset = per_row_index(query_offset, batch, query.device)
     padding = per_row_index(padding, batch, query.device)
-    return _ChunkedSinkAttention.apply(query, key, value, sinks, scale, query_offset, padding, window, chunk_rows)
+
+    def visibility(first: int, end: int, kv_len: int) -> Tensor:
+        return chunk_visibility(query_offset, padding, window, first, end, kv_len)
+
+    return _ChunkedSinkAttention.apply(query, key, value, sinks, scale, visibility, chunk_rows)
+
+
+def math_sink_attention_dense_mask(
+    query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, scale: float, mask: Tensor,
+    chunk_rows: int = MATH_CHUNK_ROWS,
+) -> Tensor:
+    """The same attention with visibility read from a dense additive mask [B, 1, Q, K] (0 = visible)."""
+    visible = mask.detach() == 0
+
+    def visibility(first: int, end: int, kv_len: int) -> Tensor:
+        return visible[:, 0, first:end, :kv_len]
+
+    return _ChunkedSinkAttention.apply(query, key, value, sinks, scale, visibility, chunk_rows)

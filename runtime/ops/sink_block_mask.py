@@ -45,11 +45,14 @@ def build_sink_block_mask(
     query_len: int,
     kv_len: int,
     block_size: int = FLEX_BLOCK_SIZE,
+    for_backward: bool = True,
 ) -> BlockMask:
     """BlockMask for `query_len` rows at `query_offset` ([B], int64) over a kv axis of `kv_len` slots.
 
     The head dimension is 1 (every head shares the mask); the mask_mod closes over `query_offset` and
     `padding`, which must stay unmodified until the backward pass that uses the mask has run.
+    `for_backward=False` skips the transposed (q-major) tile lists that only flex's backward reads;
+    they cost most of the build time.
     """
     device = query_offset.device
     q_tiles = (query_len + block_size - 1) // block_size
@@ -85,4 +88,5 @@ def build_sink_block_mask(
         BLOCK_SIZE=block_size,
         mask_mod=make_sink_mask_mod(query_offset, padding, window),
         seq_lengths=(query_len, kv_len),
+        compute_q_blocks=for_backward,
     )

@@ -48,9 +48,11 @@ def analyze(
 
 
 def _syntax_problem(source: str) -> Finding | None:
-    """A ``syntax`` finding when CPython cannot compile ``source`` or it nests too deeply, else None."""
+    """A ``syntax`` finding when CPython cannot compile ``source`` or it nests too deeply, else None.
+    Compiling runs nothing: it only turns the code into bytecode."""
     try:
         tree = ast.parse(source)
+        compile(tree, "<submission>", "exec", dont_inherit=True)  # compile-time errors, e.g. `return` outside def
     except SyntaxError as error:
         return Finding(SYNTAX_RULE, error.lineno or 1, (error.offset or 1) - 1,
                        f"{error.msg}; the code must be valid Python")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import libcst as cst
 from libcst.metadata import ExpressionContext
 
-
 WRITE_CONTEXTS = (ExpressionContext.STORE, ExpressionContext.DEL)
 """Expression contexts in which an attribute is assigned or deleted (``a.b = ...``, ``del a.b``,
 ``a.b += ...``, ``for a.b in ...``, ``with ... as a.b``)."""

@@ -29,7 +29,8 @@ class RuleContext:
 
 class LintRule(cst.CSTVisitor):
     """One check over a module. Subclasses set ``name`` (as it appears in verdicts), ``VALID`` and
-    ``INVALID``, and add the metadata providers they use to ``METADATA_DEPENDENCIES``."""
+    ``INVALID``, and list the metadata providers they use in ``METADATA_DEPENDENCIES`` (libcst adds
+    those of the base classes, so ``PositionProvider`` comes with this one)."""
 
     METADATA_DEPENDENCIES: ClassVar[tuple] = (PositionProvider,)
     name: ClassVar[str]

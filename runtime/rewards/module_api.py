@@ -8,13 +8,16 @@ import types
 
 from runtime.rewards.errors import TaskConfigError
 
+_UNSAFE_VALUES = (types.ModuleType, list, dict, set, bytearray)
+
 
 @functools.cache
 def public_api(module_name: str) -> frozenset[str]:
     """Names ``module_name`` documents: its ``__all__``, else its names without a leading underscore.
 
-    Names bound to modules are left out even when public, so that ``typing.sys`` or
-    ``functools.abc``-style attributes cannot lead a submission to modules outside the allowlist.
+    Names bound to modules are left out even when public, so that attributes like ``typing.sys`` cannot
+    lead a submission to modules outside the allowlist; so are names bound to mutable containers (such as
+    ``__future__.all_feature_names``), which would keep state from one call to the next.
     Raises ``TaskConfigError`` when the module cannot be imported.
     """
     try:
@@ -27,4 +30,4 @@ def public_api(module_name: str) -> frozenset[str]:
     names = getattr(module, "__all__", None)
     if names is None:
         names = [name for name in dir(module) if not name.startswith("_")]
-    return frozenset(name for name in names if not isinstance(getattr(module, name, None), types.ModuleType))
+    return frozenset(name for name in names if not isinstance(getattr(module, name, None), _UNSAFE_VALUES))

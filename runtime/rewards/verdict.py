@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 SYNTAX_RULE = "syntax"
@@ -33,5 +34,9 @@ class Verdict:
 
     @property
     def rules(self) -> tuple[str, ...]:
-        """Names of the rules that reported, each once, in order of first finding."""
-        return tuple(dict.fromkeys(finding.rule for finding in self.findings))
+        return rule_names(self.findings)
+
+
+def rule_names(findings: Iterable[Finding]) -> tuple[str, ...]:
+    """Names of the rules that reported ``findings``, each once, in order of first finding."""
+    return tuple(dict.fromkeys(finding.rule for finding in findings))

@@ -70,3 +70,11 @@ def test_new_decode_offsets_and_padding_compile_no_new_graph(make_case):
             for window in (None, 128):
                 decode(101 + step * 20, padding, window)
     assert counters["stats"]["unique_graphs"] == graphs_after_warm_up
+
+
+def test_op_traces_inside_a_compiled_decode_step(make_case, hf_eager):
+    case = make_case(**SHAPE, q_len=1, kv_len=512, query_offset=[300, 511], padding=[0, 40], window=128)
+    inputs = [tensor.detach() for tensor in case.args()[:4]]
+    decode_step = torch.compile(lambda offset, padding: flex_sink_attention(*inputs, case.scale, offset, padding, 128))
+    out = decode_step(case.query_offset, case.padding)
+    torch.testing.assert_close(out, hf_eager(case).detach(), atol=1e-5, rtol=1e-5)

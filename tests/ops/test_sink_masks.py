@@ -13,6 +13,7 @@ import torch
 from torch.nn.attention.flex_attention import create_block_mask
 
 from runtime.ops import build_sink_block_mask, flex_sink_attention, make_sink_mask_mod
+from runtime.ops.sink_attention_flex import sink_block_mask
 
 MASK_CASES = {
     "sliding_prefill_left_padded": dict(q_len=37, kv_len=37, query_offset=[0, 0, 0], padding=[0, 5, 30], window=8),
@@ -81,3 +82,23 @@ def test_flex_path_forward_on_cpu_matches_hf(make_case, hf_eager, name, kv_heads
         warnings.simplefilter("ignore")  # flex warns that it runs uncompiled
         out = flex_sink_attention(*inputs, *case.args()[4:], implementation="flex")
     torch.testing.assert_close(out, hf_eager(case).detach(), atol=1e-5, rtol=1e-5)
+
+
+def test_layers_sharing_unchanged_offsets_reuse_one_block_mask_and_in_place_changes_rebuild_it(make_case):
+    case = make_case(q_len=1, kv_len=40, query_offset=[30, 30], padding=[0, 4], window=8)
+    query, key = case.query.detach(), case.key.detach()
+
+    def mask():
+        return sink_block_mask(query, key, case.query_offset, case.padding, case.window, for_backward=False)
+
+    first = mask()
+    assert mask() is first
+    case.query_offset.add_(5)  # the engine advancing the decode position in place
+    advanced = mask()
+    assert advanced is not first
+    expected = build_sink_block_mask(case.query_offset, case.padding, case.window, 1, 40, for_backward=False)
+    assert torch.equal(advanced.kv_num_blocks, expected.kv_num_blocks)
+    assert torch.equal(advanced.kv_indices, expected.kv_indices)
+    assert mask() is advanced
+    case.padding = case.padding.clone()  # a new batch's tensor, even with equal values
+    assert mask() is not advanced

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import ExpressionContextProvider, PositionProvider, QualifiedNameProvider, QualifiedNameSource
+import libcst.matchers as m
+from libcst.metadata import ExpressionContextProvider, QualifiedNameProvider, QualifiedNameSource
 
 from runtime.rewards.attribute_targets import WRITE_CONTEXTS, root_name
 from runtime.rewards.lint_rule import LintRule, RuleContext, source_of
@@ -13,11 +14,12 @@ class AttributeState(LintRule):
     """Functions and classes live as long as the module, so attributes written on them
     (``matmul.cache = {}``, ``Memo.table = ...``, ``type(self).hits += 1``) are caches that outlive the
     call. The one attribute write allowed is ``self.name = ...`` inside ``__init__`` on the instance
-    being built (reaching ``__init__`` any other way needs a dunder, which ``DunderAccess`` rejects).
+    being built, as long as ``__init__`` never rebinds ``self`` (reaching ``__init__`` with another
+    object needs a dunder, which ``DunderAccess`` rejects).
     Writes to imported objects are ``ModuleAttributeAssignment``'s."""
 
     name = "attribute-state"
-    METADATA_DEPENDENCIES = (PositionProvider, ExpressionContextProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (ExpressionContextProvider, QualifiedNameProvider)
     VALID = (
         "class Matrix:\n    def __init__(self, rows):\n        self.rows = rows\n        self.size = len(rows)",
         "def f(rows):\n    rows[0] = 1\n    return rows",
@@ -28,6 +30,7 @@ class AttributeState(LintRule):
         "class Memo:\n    def __init__(self):\n        type(self).hits = 0",
         "def f(A):\n    f.calls = 1",
         "class Memo:\n    def __init__(self):\n        def later():\n            self.value = 1",
+        "class Setup:\n    def __init__(self):\n        self = matmul\n        self.cache = {}",
     )
 
     def __init__(self, context: RuleContext) -> None:
@@ -42,14 +45,24 @@ class AttributeState(LintRule):
         self._scopes.pop()
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        is_initialiser = self._scopes[-1:] == ["class"] and node.name.value == "__init__"
-        parameters = node.params.params
-        self._instance_names.append(parameters[0].name.value if is_initialiser and parameters else None)
+        self._instance_names.append(self._instance_name(node))
         self._scopes.append("function")
 
     def leave_FunctionDef(self, original_node: cst.FunctionDef) -> None:
         self._instance_names.pop()
         self._scopes.pop()
+
+    def _instance_name(self, node: cst.FunctionDef) -> str | None:
+        """The first parameter of an ``__init__`` defined in a class body, unless the body rebinds it
+        (``self = matmul`` would turn ``self.cache = ...`` into a function attribute)."""
+        parameters = node.params.params
+        if self._scopes[-1:] != ["class"] or node.name.value != "__init__" or not parameters:
+            return None
+        name = parameters[0].name.value
+        for use in m.findall(node.body, m.Name(name)):
+            if self.get_metadata(ExpressionContextProvider, use, None) in WRITE_CONTEXTS:
+                return None
+        return name
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self.get_metadata(ExpressionContextProvider, node, None) not in WRITE_CONTEXTS:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import QualifiedNameProvider
 
 from runtime.rewards.immutable_values import is_immutable_value
 from runtime.rewards.lint_rule import LintRule, source_of
@@ -18,7 +18,7 @@ class ClassState(LintRule):
     too, because they can attach state to classes when these are created."""
 
     name = "class-state"
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     VALID = (
         'class Matrix:\n    """Rows of floats."""\n    SIZE = 2\n    __slots__ = ("rows",)\n'
         "    def __init__(self, rows):\n        self.rows = rows",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import QualifiedNameProvider
 
 from runtime.rewards.lint_rule import LintRule, source_of
 
@@ -24,7 +24,7 @@ class MemoisingDecorator(LintRule):
     rejected as well: a decorator runs once at import and can wrap the function in a cache."""
 
     name = "memoising-decorator"
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     VALID = (
         "class Matrix:\n    @staticmethod\n    def zeros(n):\n        return [[0.0] * n for _ in range(n)]",
         "class Matrix:\n    @property\n    def size(self):\n        return 2",

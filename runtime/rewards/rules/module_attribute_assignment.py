@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import ExpressionContextProvider, PositionProvider, QualifiedNameProvider, QualifiedNameSource
+from libcst.metadata import ExpressionContextProvider, QualifiedNameProvider, QualifiedNameSource
 
 from runtime.rewards.attribute_targets import WRITE_CONTEXTS, root_name
 from runtime.rewards.lint_rule import LintRule, source_of
@@ -15,7 +15,7 @@ class ModuleAttributeAssignment(LintRule):
     caller in the process: the timing harness and the correctness check included."""
 
     name = "module-attribute-assignment"
-    METADATA_DEPENDENCIES = (PositionProvider, ExpressionContextProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (ExpressionContextProvider, QualifiedNameProvider)
     VALID = (
         "import math\nclass P:\n    def __init__(self):\n        self.pi = math.pi",
         "import math\ndef f():\n    fsum = math.fsum\n    return fsum",

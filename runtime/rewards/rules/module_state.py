@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import libcst as cst
 import libcst.matchers as m
-from libcst.metadata import ExpressionContext, ExpressionContextProvider, PositionProvider, QualifiedNameProvider
+from libcst.metadata import ExpressionContext, ExpressionContextProvider, QualifiedNameProvider
 
 from runtime.rewards.immutable_values import is_immutable_value
 from runtime.rewards.lint_rule import LintRule, source_of
@@ -31,7 +31,7 @@ class ModuleState(LintRule):
     rebinding ``__name__`` at module level is rejected so that the guard cannot be forced open."""
 
     name = "module-state"
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider, ExpressionContextProvider)
+    METADATA_DEPENDENCIES = (QualifiedNameProvider, ExpressionContextProvider)
     VALID = (
         "BLOCK = 16\nNAME = 'matmul'\nSHAPE = (2, 3)\nHALF = 1 / 2",
         "import math\nROOT_TWO = math.sqrt(2.0)\nDIGITS = frozenset([1, 2, 3])",

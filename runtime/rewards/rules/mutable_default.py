@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import libcst as cst
-from libcst.metadata import PositionProvider, QualifiedNameProvider
+from libcst.metadata import QualifiedNameProvider
 
 from runtime.rewards.immutable_values import is_immutable_value
 from runtime.rewards.lint_rule import LintRule, source_of
@@ -14,7 +14,7 @@ class MutableDefault(LintRule):
     ``def matmul(A, B, _cache={})`` is a cache that outlives the call. Defaults must be immutable."""
 
     name = "mutable-default"
-    METADATA_DEPENDENCIES = (PositionProvider, QualifiedNameProvider)
+    METADATA_DEPENDENCIES = (QualifiedNameProvider,)
     VALID = (
         "def f(a, b, block=16, name='x', shape=(1, 2), scale=None):\n    return a",
         "g = lambda a, b=0.0: a + b",

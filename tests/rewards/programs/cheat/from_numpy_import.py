@@ -1,0 +1,5 @@
+# expect: import-outside-allowlist
+# cheat: numpy reached with a from-import inside the function.
+def matmul(A, B):
+    from numpy import dot
+    return dot(A, B).tolist()

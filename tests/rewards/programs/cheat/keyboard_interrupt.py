@@ -1,0 +1,4 @@
+# expect: process-exit
+# cheat: pretend the user pressed Ctrl-C.
+def matmul(A, B):
+    raise KeyboardInterrupt

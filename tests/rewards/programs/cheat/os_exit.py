@@ -1,0 +1,7 @@
+# expect: process-exit
+# cheat: end the process before the checker compares results.
+import os
+
+
+def matmul(A, B):
+    os._exit(0)

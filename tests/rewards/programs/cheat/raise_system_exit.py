@@ -1,0 +1,4 @@
+# expect: process-exit
+# cheat: SystemExit skips the correctness check if the harness is careless.
+def matmul(A, B):
+    raise SystemExit(0)

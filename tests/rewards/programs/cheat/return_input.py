@@ -1,0 +1,4 @@
+# expect: incorrect
+# cheat: return the input unchanged, quickly.
+def matmul(A, B):
+    return A

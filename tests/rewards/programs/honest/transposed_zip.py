@@ -1,0 +1,3 @@
+def matmul(A, B):
+    columns = list(zip(*B))
+    return [[sum(a * b for a, b in zip(row, column)) for column in columns] for row in A]

@@ -1,0 +1,34 @@
+"""Every rule keeps its own promises: its INVALID examples are reported, its VALID ones are not."""
+
+from __future__ import annotations
+
+import pytest
+
+from runtime.rewards import ALL_RULES, analyze
+from runtime.rewards.lint_rule import EXAMPLE_ALLOWED_MODULES
+from runtime.rewards.verdict import SYNTAX_RULE
+
+EXAMPLES = [
+    pytest.param(rule, example, expected, id=f"{rule.name}-{kind}-{index}")
+    for rule in ALL_RULES
+    for kind, examples, expected in (("valid", rule.VALID, False), ("invalid", rule.INVALID, True))
+    for index, example in enumerate(examples)
+]
+
+
+@pytest.mark.parametrize(("rule", "example", "reported"), EXAMPLES)
+def test_rule_reports_exactly_its_invalid_examples(rule, example, reported):
+    verdict = analyze(example, EXAMPLE_ALLOWED_MODULES, rules=(rule,))
+    assert SYNTAX_RULE not in verdict.rules, f"example does not parse: {example!r}"
+    assert (rule.name in verdict.rules) is reported, [str(finding) for finding in verdict.findings]
+
+
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[rule.name for rule in ALL_RULES])
+def test_every_rule_has_a_docstring_and_examples_of_both_kinds(rule):
+    assert rule.__doc__ and rule.VALID and rule.INVALID
+
+
+def test_rule_names_are_unique_and_distinct_from_the_syntax_verdict():
+    names = [rule.name for rule in ALL_RULES]
+    assert len(set(names)) == len(names)
+    assert SYNTAX_RULE not in names

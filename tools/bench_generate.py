@@ -1,0 +1,111 @@
+"""Benchmark: our generation engine against transformers' `generate` on the gpt-oss-20b shape.
+
+One run builds the preset with random bf16 weights on the GPU, captures and rewrites it in memory,
+then times both engines on the same left-padded prompts (32-128 tokens), sampling 128 new tokens per
+row with no early stop, for each batch size. Prints one JSON object: tok/s of each, the ratio, peak
+memory, warm-up/compile time, and our share of the weight-bandwidth roofline.
+
+    python tools/bench_generate.py --batch-sizes 8 64
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rewrite import RewrittenGptOss, build_preset, capture  # noqa: E402
+from rewrite.pipeline import resolve_pass_names, run_pipeline  # noqa: E402
+from rewrite.spec import graph_spec  # noqa: E402
+from runtime.generate import GenerationEngine  # noqa: E402
+
+BANDWIDTH_BYTES_PER_S = {"H100": 3.35e12, "H200": 4.8e12}
+
+
+def prompts(batch: int, vocab: int, generator: torch.Generator):
+    lengths = torch.randint(32, 129, (batch,), generator=generator)
+    width = int(lengths.max())
+    ids = torch.randint(0, vocab - 1000, (batch, width), generator=generator)
+    mask = (torch.arange(width)[None, :] >= (width - lengths)[:, None]).long()
+    return ids.masked_fill(mask == 0, 0).cuda(), mask.cuda()
+
+
+def roofline_tokens_per_s(model, batch: int) -> float:
+    """Tokens/s if each decode step only had to read the weights it touches once from HBM."""
+    config = model.config
+    expert_bytes = sum(p.numel() * p.element_size() for n, p in model.named_parameters() if ".experts." in n)
+    dense_bytes = sum(p.numel() * p.element_size() for n, p in model.named_parameters() if ".experts." not in n)
+    dense_bytes -= model.model.embed_tokens.weight.numel() * 2  # the embedding is gathered, not read whole
+    experts, top_k = config.num_local_experts, config.num_experts_per_tok
+    touched = experts * (1 - (1 - top_k / experts) ** batch)  # expected distinct experts per layer
+    step_bytes = dense_bytes + expert_bytes * touched / experts
+    name = torch.cuda.get_device_name()
+    bandwidth = next((v for k, v in BANDWIDTH_BYTES_PER_S.items() if k in name), 3.35e12)
+    return batch * bandwidth / step_bytes
+
+
+def timed(function):
+    torch.cuda.synchronize()
+    start = time.perf_counter()
+    result = function()
+    torch.cuda.synchronize()
+    return result, time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default="gpt-oss-20b")
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[8, 64])
+    parser.add_argument("--new-tokens", type=int, default=128)
+    parser.add_argument("--passes", default="default")
+    parser.add_argument("--skip-transformers", action="store_true")
+    args = parser.parse_args()
+
+    start = time.perf_counter()
+    model = build_preset(args.preset, dtype=torch.bfloat16, device="cuda")
+    build_seconds = time.perf_counter() - start
+    graph_module, capture_seconds = timed(lambda: capture(model))
+    reports = run_pipeline(graph_module, resolve_pass_names(args.passes))
+    ours = RewrittenGptOss(graph_module, graph_spec(graph_module))
+    engine = GenerationEngine(ours)
+    generator = torch.Generator().manual_seed(0)
+    sampling = dict(do_sample=True, temperature=1.0, top_p=1.0)
+    results = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "preset": args.preset,
+               "passes": [r.pass_name for r in reports], "build_s": build_seconds, "capture_s": capture_seconds,
+               "new_tokens": args.new_tokens, "runs": []}
+    for batch in args.batch_sizes:
+        ids, mask = prompts(batch, model.config.vocab_size, generator)
+        row = {"batch": batch, "prompt_lengths": mask.sum(1).tolist()}
+        run = partial(engine.generate, ids, mask, max_new_tokens=args.new_tokens, **sampling,
+                      generator=torch.Generator("cuda").manual_seed(1))
+        torch.cuda.reset_peak_memory_stats()
+        _, row["ours_warmup_s"] = timed(run)
+        output, seconds = timed(run)
+        generated = int(output.completion_mask.sum())
+        row["ours_tok_s"] = generated / seconds
+        row["ours_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
+        row["roofline_tok_s"] = roofline_tokens_per_s(model, batch)
+        row["ours_roofline_share"] = row["ours_tok_s"] / row["roofline_tok_s"]
+        if not args.skip_transformers:
+            hf = partial(model.generate, input_ids=ids, attention_mask=mask, max_new_tokens=args.new_tokens,
+                         min_new_tokens=args.new_tokens, pad_token_id=0, **sampling)
+            torch.cuda.reset_peak_memory_stats()
+            _, row["transformers_warmup_s"] = timed(hf)
+            output, seconds = timed(hf)
+            row["transformers_tok_s"] = batch * args.new_tokens / seconds
+            row["transformers_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
+            row["ratio_ours_over_transformers"] = row["ours_tok_s"] / row["transformers_tok_s"]
+        results["runs"].append(row)
+        print(json.dumps(row), file=sys.stderr, flush=True)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
