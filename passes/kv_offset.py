@@ -3,7 +3,7 @@
 Matches: `flex_sink_attention_dense_mask(q, k, v, sinks, scale, mask)` (left by `flex_sink`) whose mask is
 a `gpt_oss_rewrite::padded_causal_mask(attention_mask, query_positions, window, dtype)`.
 Produces: `runtime.ops.flex_sink_attention(q, k, v, sinks, scale, query_offset, padding, window)` with
-  query_offset = query_positions[0]                     (the KV-cache write position of this step)
+  query_offset = min(query_positions)                   (the KV-cache write position of this step)
   padding      = leading zeros of each attention_mask row (left padding)
 computed once per graph and shared by all layers, so no [B, 1, Q, K] mask is built any more and the
 offsets are tensors the op reads at run time: prefill, each decode step and each new batch's padding
@@ -32,7 +32,9 @@ aten = torch.ops.aten
 def _mask_description(graph: torch.fx.Graph, mask: torch.fx.Node) -> tuple[torch.fx.Node, torch.fx.Node]:
     attention_mask, query_positions, _, _ = mask.args
     with graph.inserting_before(mask):
-        query_offset = graph.call_function(aten.select.int, (query_positions, 0, 0))
+        # A reduction, not `query_positions[0]`: inductor then materialises it instead of inlining the
+        # `arange` behind it into flex's template, which torch 2.11 miscompiles (XBLOCK undefined).
+        query_offset = graph.call_function(aten.min.default, (query_positions,))
         seen = graph.call_function(aten.cumsum.default, (attention_mask, -1))
         is_padding = graph.call_function(aten.eq.Scalar, (seen, 0))
         padding = graph.call_function(aten.sum.dim_IntList, (is_padding, [-1]))

@@ -20,6 +20,7 @@ from .errors import GenerationError
 from .sampling import SamplingOptions, sample_next
 
 CACHE_BUCKET = 64
+PROMPT_BUCKET = 64  # prompts are left-padded to a multiple of this, so batches share compiled prefill code
 
 
 @dataclass
@@ -40,12 +41,17 @@ def decode_one_token(graph_module, spec, token, attention_mask, position, write_
 class GenerationEngine:
     """Generates from one loaded module; keeps compiled decode steps across calls."""
 
-    def __init__(self, model: RewrittenGptOss, compile: bool | None = None):
+    def __init__(self, model: RewrittenGptOss, compile: bool | None = None, cuda_graphs: bool | None = None):
         self.model = model
-        self.compile = model.device.type == "cuda" if compile is None else compile
+        on_cuda = model.device.type == "cuda"
+        self.compile = on_cuda if compile is None else compile
+        # CUDA graphs replay a decode step's ~1000 kernels with one launch: the step stops being CPU-bound.
+        self.cuda_graphs = self.compile and on_cuda if cuda_graphs is None else cuda_graphs
+        self._cache_pool: dict[tuple[int, int], list[torch.Tensor]] = {}
         self._decode = decode_one_token
         if self.compile:
-            self._decode = torch.compile(decode_one_token, fullgraph=True, dynamic=False)
+            mode = "reduce-overhead" if self.cuda_graphs else None
+            self._decode = torch.compile(decode_one_token, fullgraph=True, dynamic=False, mode=mode)
 
     @torch.no_grad()
     def generate(
@@ -67,15 +73,18 @@ class GenerationEngine:
         attention_mask = self._check_request(input_ids, attention_mask, max_new_tokens)
         stop_ids = torch.tensor(_as_list(eos_token_id), dtype=torch.long, device=input_ids.device)
         pad = pad_token_id if pad_token_id is not None else (_as_list(eos_token_id) or [0])[0]
-        batch, prompt_length = input_ids.shape
-        cache_length = _bucket(prompt_length + max_new_tokens)
+        batch = input_ids.shape[0]
+        padded_ids, attention_mask = _left_pad(input_ids, attention_mask, PROMPT_BUCKET, pad)
+        prompt_length = padded_ids.shape[1]
+        cache_length = _bucket(prompt_length + max_new_tokens, CACHE_BUCKET)
         mask = torch.zeros(batch, cache_length, dtype=torch.long, device=input_ids.device)
         mask[:, :prompt_length] = attention_mask
         positions = pad_aware_position_ids(attention_mask)
-        caches = self.model.empty_caches(batch, cache_length)
-
-        step = self.model.step(input_ids, mask, positions, 0, caches)
-        caches = step.caches
+        caches = self._caches(batch, cache_length)
+        step = self.model.step(padded_ids, mask, positions, 0, caches)
+        for cache, filled in zip(caches, step.caches, strict=True):
+            cache.copy_(filled)  # decode then writes in place, into tensors whose addresses stay put
+        del step.caches
         logits = step.logits[:, -1]
         position = positions[:, -1:] + 1
         unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
@@ -101,6 +110,19 @@ class GenerationEngine:
             logprobs=torch.stack(logprobs, dim=1),
             completion_mask=torch.stack(alive, dim=1).long(),
         )
+
+    def _caches(self, batch: int, cache_length: int) -> list[torch.Tensor]:
+        """One set of cache tensors per (batch, length) bucket, reused by every call: CUDA graphs keep
+        their addresses. Stale contents are harmless: a slot is written before any query may see it."""
+        key = (batch, cache_length)
+        if key not in self._cache_pool:
+            self._cache_pool.clear()  # one bucket at a time: caches of a 20b model are large
+            caches = self.model.empty_caches(batch, cache_length)
+            if self.cuda_graphs:
+                for cache in caches:
+                    torch._dynamo.mark_static_address(cache)
+            self._cache_pool[key] = caches
+        return self._cache_pool[key]
 
     def _check_request(self, input_ids, attention_mask, max_new_tokens) -> torch.Tensor:
         if not isinstance(max_new_tokens, int) or max_new_tokens <= 0:
@@ -134,8 +156,17 @@ def _as_list(value) -> list[int]:
     return [value] if isinstance(value, int) else list(value)
 
 
-def _bucket(length: int) -> int:
-    return math.ceil(length / CACHE_BUCKET) * CACHE_BUCKET
+def _bucket(length: int, multiple: int) -> int:
+    return math.ceil(length / multiple) * multiple
+
+
+def _left_pad(input_ids: torch.Tensor, attention_mask: torch.Tensor, multiple: int, pad: int):
+    """More left padding, up to a multiple of `multiple` columns: masked out, so nothing changes."""
+    extra = _bucket(input_ids.shape[1], multiple) - input_ids.shape[1]
+    if not extra:
+        return input_ids, attention_mask
+    return (torch.nn.functional.pad(input_ids, (extra, 0), value=pad),
+            torch.nn.functional.pad(attention_mask, (extra, 0), value=0))
 
 
 _ENGINES: dict[int, GenerationEngine] = {}

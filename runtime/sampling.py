@@ -52,8 +52,6 @@ def sample_next(
     if options.do_sample:
         scores = filtered_logits(logits, options)
         probabilities = scores.softmax(-1)
-        if generator is not None and generator.device != probabilities.device:
-            raise ValueError(f"generator is on {generator.device}, logits on {probabilities.device}")
         tokens = torch.multinomial(probabilities, 1, generator=generator).squeeze(-1)
         tempered = logits.float() / options.temperature
     else:

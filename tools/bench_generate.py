@@ -18,6 +18,7 @@ from functools import partial
 from pathlib import Path
 
 import torch
+from torch._dynamo.utils import counters
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -59,6 +60,16 @@ def timed(function):
     return result, time.perf_counter() - start
 
 
+def profile_summary(function, rows: int = 15) -> list[dict]:
+    """The kernels that take the most GPU time in one call of `function`, from torch.profiler."""
+    activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
+    with torch.profiler.profile(activities=activities) as profiler:
+        timed(function)
+    events = sorted(profiler.key_averages(), key=lambda event: event.device_time_total, reverse=True)
+    return [{"name": event.key[:90], "calls": event.count, "gpu_ms": round(event.device_time_total / 1e3, 2),
+             "cpu_ms": round(event.cpu_time_total / 1e3, 2)} for event in events[:rows]]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="gpt-oss-20b")
@@ -66,6 +77,7 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--passes", default="default")
     parser.add_argument("--skip-transformers", action="store_true")
+    parser.add_argument("--profile", action="store_true", help="add the top CUDA kernels of 16 decode steps")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -86,9 +98,16 @@ def main() -> None:
         run = partial(engine.generate, ids, mask, max_new_tokens=args.new_tokens, **sampling,
                       generator=torch.Generator("cuda").manual_seed(1))
         torch.cuda.reset_peak_memory_stats()
+        graphs_before = counters["stats"]["unique_graphs"]
         _, row["ours_warmup_s"] = timed(run)
+        graphs_after_warmup = counters["stats"]["unique_graphs"]
         output, seconds = timed(run)
         generated = int(output.completion_mask.sum())
+        for _ in range(2):  # two more batches of the same size with other prompts and padding
+            other_ids, other_mask = prompts(batch, model.config.vocab_size, generator)
+            engine.generate(other_ids, other_mask, max_new_tokens=args.new_tokens, **sampling)
+        row["compiled_graphs_in_warmup"] = graphs_after_warmup - graphs_before
+        row["recompiles_after_warmup"] = counters["stats"]["unique_graphs"] - graphs_after_warmup
         row["ours_tok_s"] = generated / seconds
         row["ours_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
         row["roofline_tok_s"] = roofline_tokens_per_s(model, batch)
@@ -102,6 +121,8 @@ def main() -> None:
             row["transformers_tok_s"] = batch * args.new_tokens / seconds
             row["transformers_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
             row["ratio_ours_over_transformers"] = row["ours_tok_s"] / row["transformers_tok_s"]
+        if args.profile:
+            row["ours_profile"] = profile_summary(partial(engine.generate, ids, mask, max_new_tokens=16, **sampling))
         results["runs"].append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     print(json.dumps(results, indent=2))

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from runtime.ops.errors import SinkAttentionInputError
+from runtime.ops.sink_attention_decode import decode_sink_attention
 from runtime.ops.sink_attention_flex import flex_sink_attention_flex_dense_mask, flex_sink_attention_flex_path
 from runtime.ops.sink_attention_math import (
     MATH_CHUNK_ROWS,
@@ -17,7 +18,7 @@ from runtime.ops.sink_attention_math import (
     math_sink_attention_dense_mask,
 )
 
-Implementation = Literal["auto", "flex", "math"]
+Implementation = Literal["auto", "flex", "math", "decode"]
 
 
 def _check_index(name: str, index: Tensor, batch: int) -> None:
@@ -55,8 +56,10 @@ def _check_shapes(query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, wind
 
 
 def _check_options(implementation: str, chunk_rows: int) -> None:
-    if implementation not in ("auto", "flex", "math"):
-        raise SinkAttentionInputError(f"implementation must be 'auto', 'flex' or 'math', got {implementation!r}.")
+    if implementation not in ("auto", "flex", "math", "decode"):
+        raise SinkAttentionInputError(
+            f"implementation must be 'auto', 'flex', 'math' or 'decode', got {implementation!r}."
+        )
     if chunk_rows < 1:
         raise SinkAttentionInputError(f"chunk_rows must be a positive int, got {chunk_rows!r}.")
 
@@ -83,7 +86,8 @@ def flex_sink_attention(
     (`padding`: integer [B], left-padding slots per row). A row that sees no key outputs exactly 0.
     Softmax statistics are computed in float32 (float64 inputs stay float64).
 
-    `implementation`: "auto" takes flex on CUDA and the chunked math path elsewhere; "math" forces the
+    `implementation`: "auto" takes flex on CUDA (plain ops for a single query row: decode) and the
+    chunked math path elsewhere; "decode" forces the single-row path; "math" forces the
     math path (any device, full backward); "flex" forces flex (compiled on CUDA; elsewhere flex's
     eager forward-only reference, for tests). `chunk_rows` is the math path's query chunk size.
     Offsets and padding are copied before use: changing them later affects no pending backward pass.
@@ -92,6 +96,10 @@ def flex_sink_attention(
     _check_options(implementation, chunk_rows)
     _check_index("query_offset", query_offset, query.shape[0])
     _check_index("padding", padding, query.shape[0])
+    if implementation == "decode" or (implementation == "auto" and query.is_cuda and query.shape[2] == 1):
+        if query.shape[2] != 1:
+            raise SinkAttentionInputError(f"the decode path takes one query row, got {query.shape[2]}.")
+        return decode_sink_attention(query, key, value, sinks, scale, query_offset, padding, window)
     if implementation == "flex" or (implementation == "auto" and query.is_cuda):
         return flex_sink_attention_flex_path(query, key, value, sinks, scale, query_offset, padding, window)
     return math_sink_attention(query, key, value, sinks, scale, query_offset, padding, window, chunk_rows)

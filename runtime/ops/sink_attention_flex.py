@@ -25,7 +25,7 @@ from torch import Tensor
 from torch.nn.attention import flex_attention as flex_module
 from torch.nn.attention.flex_attention import BlockMask, create_block_mask, flex_attention
 
-from runtime.ops.sink_block_mask import build_sink_block_mask
+from runtime.ops.sink_block_mask import FLEX_BLOCK_SIZE, build_sink_block_mask
 from runtime.ops.sink_visibility import per_row_index
 
 # torch >= 2.9 returns auxiliary outputs through `return_aux=AuxRequest(...)`; older torch through
@@ -87,12 +87,21 @@ def sink_block_mask(
     return kept.block_mask
 
 
+# torch 2.11's flex template finds no kernel configuration ("NoValidChoicesError") for a GQA query
+# whose length is neither 1 nor a multiple of 128 (seen on the H200 for 64 q heads on 8 kv heads at
+# Q=119, bf16 and fp32); 64x64 tiles, which divide the 128 mask blocks, compile and run.
+RAGGED_QUERY_KERNEL_OPTIONS = {"BLOCK_M": 64, "BLOCK_N": 64}
+
+
 def _attend_with_lse(
     attend: Callable, query: Tensor, key: Tensor, value: Tensor, block_mask: BlockMask, scale: float
 ) -> tuple[Tensor, Tensor]:
     """(out [B, Hq, Q, D], lse [B, Hq, Q] float32, natural log) from `attend`, a flex_attention."""
     enable_gqa = query.shape[1] != key.shape[1]
     common = dict(block_mask=block_mask, scale=scale, enable_gqa=enable_gqa)
+    q_len = query.shape[2]
+    if query.is_cuda and q_len > 1 and q_len % FLEX_BLOCK_SIZE:
+        common["kernel_options"] = RAGGED_QUERY_KERNEL_OPTIONS
     if _AUX_REQUEST is not None:
         out, aux = attend(query, key, value, **common, return_aux=_AUX_REQUEST(lse=True))
         return out, aux.lse

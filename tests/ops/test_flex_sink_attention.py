@@ -7,7 +7,7 @@ in float32, for every mask shape the engine and trainer produce.
 import pytest
 import torch
 
-from runtime.ops import SinkAttentionInputError, flex_sink_attention
+from runtime.ops import SinkAttentionInputError, flex_sink_attention, flex_sink_attention_dense_mask
 
 TOLERANCE = dict(atol=1e-5, rtol=1e-5)
 
@@ -99,3 +99,32 @@ def test_inputs_that_do_not_fit_raise_our_error(make_case, change, message):
         case.padding = case.padding.to(change["padding_dtype"])
     with pytest.raises(SinkAttentionInputError, match=message):
         flex_sink_attention(*case.args())
+
+
+@pytest.mark.parametrize("window", [None, 8])
+def test_single_row_decode_path_matches_hf(make_case, hf_eager, gradients, window):
+    """The plain-ops path CUDA takes for Q = 1 (forced here on CPU), forward and gradients."""
+    case = make_case(q_len=1, kv_len=24, query_offset=[17, 9], padding=[0, 5], window=window)
+    out = flex_sink_attention(*case.args(), implementation="decode")
+    reference = hf_eager(case)
+    torch.testing.assert_close(out, reference, **TOLERANCE)
+    for ours, theirs in zip(gradients(out, case), gradients(reference, case), strict=True):
+        torch.testing.assert_close(ours, theirs, **TOLERANCE)
+
+
+def test_single_row_decode_path_gives_zeros_for_a_row_that_sees_nothing(make_case):
+    case = make_case(q_len=1, kv_len=8, query_offset=[3, 3], padding=[0, 6])
+    out = flex_sink_attention(*case.args(), implementation="decode")
+    assert torch.equal(out[1], torch.zeros_like(out[1])) and torch.isfinite(out).all()
+
+
+@pytest.mark.parametrize("window", [None, 8])
+def test_dense_mask_variant_matches_hf(make_case, hf_eager, gradients, window):
+    """`flex_sink_attention_dense_mask`, the stage between the flex_sink and kv_offset passes."""
+    case = make_case(q_len=20, kv_len=20, padding=[0, 6], window=window)
+    mask = torch.zeros(2, 1, 20, 20).masked_fill(~case.visible()[:, None], torch.finfo(torch.float32).min)
+    out = flex_sink_attention_dense_mask(*case.leaves(), case.scale, mask, chunk_rows=7)
+    reference = hf_eager(case)
+    torch.testing.assert_close(out, reference, **TOLERANCE)
+    for ours, theirs in zip(gradients(out, case), gradients(reference, case), strict=True):
+        torch.testing.assert_close(ours, theirs, **TOLERANCE)
