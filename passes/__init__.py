@@ -5,9 +5,9 @@
 
 from rewrite.report import GraphPass
 
-from . import flex_sink, kv_offset
+from . import flex_sink, kv_offset, linear_modules
 
-REGISTRY: dict[str, GraphPass] = {module.PASS.name: module.PASS for module in (flex_sink, kv_offset)}
+REGISTRY: dict[str, GraphPass] = {module.PASS.name: module.PASS for module in (flex_sink, kv_offset, linear_modules)}
 
 CANONICAL_ORDER: list[str] = list(REGISTRY)
 

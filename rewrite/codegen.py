@@ -65,20 +65,39 @@ def _import_line(name: str, value) -> str:
     raise CheckpointError(f"cannot emit code that refers to {name} = {value!r}")
 
 
-def module_from_source(source: str, tensors: dict[str, torch.Tensor], parameter_names: set[str]) -> torch.nn.Module:
-    """Execute emitted source and attach `tensors` at their dotted attribute paths."""
+# Module classes an emitted graph may call (`call_module`); anything else is refused on load.
+CALLABLE_MODULES = {"Linear": torch.nn.Linear}
+
+
+def module_from_source(
+    source: str, tensors: dict[str, torch.Tensor], parameter_names: set[str], modules: dict[str, str] | None = None
+) -> torch.nn.Module:
+    """Execute emitted source, create the submodules it calls (`modules`: path -> class name), and attach
+    `tensors` at their dotted attribute paths."""
     namespace: dict = {"__name__": "gpt_oss_rewrite_emitted"}
     exec(compile(source, "<emitted module.py>", "exec"), namespace)
     module = namespace[CLASS_NAME]()
+    for path, class_name in (modules or {}).items():
+        if class_name not in CALLABLE_MODULES:
+            raise CheckpointError(f"checkpoint calls a {class_name} module at {path}, which this version cannot build")
+        weight = tensors[f"{path}.weight"]
+        linear = CALLABLE_MODULES[class_name](weight.shape[1], weight.shape[0], bias=f"{path}.bias" in tensors,
+                                              device="meta")
+        _owner(module, path.rpartition(".")[0]).add_module(path.rpartition(".")[2], linear)
     for qualified_name, tensor in tensors.items():
         owner_path, _, attribute = qualified_name.rpartition(".")
-        owner = module
-        for part in owner_path.split(".") if owner_path else []:
-            if not hasattr(owner, part):
-                owner.add_module(part, torch.nn.Module())
-            owner = getattr(owner, part)
+        owner = _owner(module, owner_path)
         if qualified_name in parameter_names:
             owner.register_parameter(attribute, torch.nn.Parameter(tensor, requires_grad=tensor.is_floating_point()))
         else:
             owner.register_buffer(attribute, tensor)
+    return module
+
+
+def _owner(module: torch.nn.Module, path: str) -> torch.nn.Module:
+    """The submodule at dotted `path`, creating empty modules on the way."""
+    for part in path.split(".") if path else []:
+        if not hasattr(module, part):
+            module.add_module(part, torch.nn.Module())
+        module = getattr(module, part)
     return module

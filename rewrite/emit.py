@@ -89,6 +89,8 @@ def _write(directory: Path, graph_module, hf_model, source: dict, reports, runti
             "graph_only": sorted(graph_only),
             "parameters": sorted(name for name, _ in graph_module.named_parameters()),
         },
+        "modules": {name: type(module).__name__ for name, module in graph_module.named_modules()
+                    if isinstance(module, torch.nn.Linear)},
         "runtime": runtime_options,
         "files": files,
     }

@@ -34,7 +34,9 @@ def load(
     tensors = _read_transformers_weights(directory, manifest["tensors"]["from_transformers"], device)
     tensors.update(_read_safetensors(directory / GRAPH_TENSORS_NAME, manifest["tensors"]["graph_only"], device))
     source = (directory / MODULE_NAME).read_text()
-    graph_module = module_from_source(source, tensors, set(manifest["tensors"]["parameters"]))
+    graph_module = module_from_source(
+        source, tensors, set(manifest["tensors"]["parameters"]), manifest.get("modules", {})
+    )
     return RewrittenGptOss(graph_module, GraphSpec.from_json(manifest["spec"]), manifest).eval()
 
 
