@@ -13,7 +13,7 @@ from .emit import emit
 from .errors import CheckpointError
 from .pipeline import resolve_pass_names, run_pipeline
 from .source import load_source
-from .spec import graph_spec
+from .spec import RUNTIME_META_KEY, graph_spec
 from .verify import sample_batch
 
 
@@ -46,6 +46,7 @@ def build(
     batch = sample_batch(graph_spec(graph_module), device=device) if verify else None
     reports = run_pipeline(graph_module, pass_names, verify_batch=batch, progress=progress)
     progress(f"writing {out}")
-    emit(graph_module, model, out, source=source, reports=reports, force=force)
+    emit(graph_module, model, out, source=source, reports=reports, force=force,
+         runtime_options=graph_module.meta.get(RUNTIME_META_KEY, {}))
     progress(f"done in {time.perf_counter() - start:.1f}s")
     return out

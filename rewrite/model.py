@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import torch
 
 from .errors import RewriteError
-from .spec import GraphSpec, pad_aware_position_ids
+from .spec import RUNTIME_META_KEY, GraphSpec, pad_aware_position_ids
 
 
 class InputError(RewriteError, ValueError):
@@ -31,6 +31,13 @@ class RewrittenGptOss(torch.nn.Module):
         self.graph_module = graph_module
         self.spec = spec
         self.manifest = manifest or {}
+
+    @property
+    def runtime_options(self) -> dict:
+        """What passes asked of the runtime (e.g. inductor options): from the manifest once emitted."""
+        if self.manifest:
+            return self.manifest.get("runtime", {})
+        return getattr(self.graph_module, "meta", {}).get(RUNTIME_META_KEY, {})
 
     @property
     def device(self) -> torch.device:

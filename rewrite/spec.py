@@ -17,6 +17,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 SPEC_META_KEY = "gpt_oss_rewrite_spec"
+RUNTIME_META_KEY = "gpt_oss_rewrite_runtime"  # options passes leave for the runtime (manifest "runtime")
 
 
 @dataclass(frozen=True)

@@ -38,6 +38,14 @@ def decode_one_token(graph_module, spec, token, attention_mask, position, write_
     return outputs[0][:, -1]
 
 
+def supported_inductor_options(options: dict) -> dict:
+    """The options this torch's inductor knows; a checkpoint built under another torch may ask for more."""
+    import torch._inductor.config as inductor_config
+
+    known = set(inductor_config._config)
+    return {name: value for name, value in options.items() if name in known}
+
+
 class GenerationEngine:
     """Generates from one loaded module; keeps compiled decode steps across calls."""
 
@@ -50,8 +58,9 @@ class GenerationEngine:
         self._cache_pool: dict[tuple[int, int], list[torch.Tensor]] = {}
         self._decode = decode_one_token
         if self.compile:
-            mode = "reduce-overhead" if self.cuda_graphs else None
-            self._decode = torch.compile(decode_one_token, fullgraph=True, dynamic=False, mode=mode)
+            options = supported_inductor_options(model.runtime_options.get("inductor_options", {}))
+            options["triton.cudagraphs"] = self.cuda_graphs  # what mode="reduce-overhead" sets
+            self._decode = torch.compile(decode_one_token, fullgraph=True, dynamic=False, options=options)
 
     @torch.no_grad()
     def generate(

@@ -22,6 +22,7 @@ from torch._dynamo.utils import counters
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from passes import combo_kernels  # noqa: E402
 from rewrite import RewrittenGptOss, build_preset, capture  # noqa: E402
 from rewrite.pipeline import resolve_pass_names, run_pipeline  # noqa: E402
 from rewrite.spec import graph_spec  # noqa: E402
@@ -70,6 +71,25 @@ def profile_summary(function, rows: int = 15) -> list[dict]:
              "cpu_ms": round(event.cpu_time_total / 1e3, 2)} for event in events[:rows]]
 
 
+def measure_ours(engine, ids, mask, sampling, new_tokens, more_batches) -> dict:
+    """Warm-up (compiles), then one timed run; then more batches of the same size to count recompiles."""
+    row = {}
+    run = partial(engine.generate, ids, mask, max_new_tokens=new_tokens, **sampling,
+                  generator=torch.Generator("cuda").manual_seed(1))
+    torch.cuda.reset_peak_memory_stats()
+    graphs_before = counters["stats"]["unique_graphs"]
+    _, row["warmup_s"] = timed(run)
+    graphs_after_warmup = counters["stats"]["unique_graphs"]
+    output, seconds = timed(run)
+    for other_ids, other_mask in more_batches:
+        engine.generate(other_ids, other_mask, max_new_tokens=new_tokens, **sampling)
+    row["compiled_graphs_in_warmup"] = graphs_after_warmup - graphs_before
+    row["recompiles_after_warmup"] = counters["stats"]["unique_graphs"] - graphs_after_warmup
+    row["tok_s"] = int(output.completion_mask.sum()) / seconds
+    row["peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
+    return row
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="gpt-oss-20b")
@@ -77,6 +97,8 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--passes", default="default")
     parser.add_argument("--skip-transformers", action="store_true")
+    parser.add_argument("--compare-combo-kernels", action="store_true",
+                        help="also time ours with the combo_kernels pass's inductor options")
     parser.add_argument("--profile", action="store_true", help="add the top CUDA kernels of 16 decode steps")
     args = parser.parse_args()
 
@@ -86,7 +108,10 @@ def main() -> None:
     graph_module, capture_seconds = timed(lambda: capture(model))
     reports = run_pipeline(graph_module, resolve_pass_names(args.passes))
     ours = RewrittenGptOss(graph_module, graph_spec(graph_module))
-    engine = GenerationEngine(ours)
+    engines = {"ours": GenerationEngine(ours)}
+    if args.compare_combo_kernels:
+        combo_kernels.apply(graph_module)
+        engines["ours_combo_kernels"] = GenerationEngine(ours)
     generator = torch.Generator().manual_seed(0)
     sampling = dict(do_sample=True, temperature=1.0, top_p=1.0)
     results = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "preset": args.preset,
@@ -94,24 +119,13 @@ def main() -> None:
                "new_tokens": args.new_tokens, "runs": []}
     for batch in args.batch_sizes:
         ids, mask = prompts(batch, model.config.vocab_size, generator)
-        row = {"batch": batch, "prompt_lengths": mask.sum(1).tolist()}
-        run = partial(engine.generate, ids, mask, max_new_tokens=args.new_tokens, **sampling,
-                      generator=torch.Generator("cuda").manual_seed(1))
-        torch.cuda.reset_peak_memory_stats()
-        graphs_before = counters["stats"]["unique_graphs"]
-        _, row["ours_warmup_s"] = timed(run)
-        graphs_after_warmup = counters["stats"]["unique_graphs"]
-        output, seconds = timed(run)
-        generated = int(output.completion_mask.sum())
-        for _ in range(2):  # two more batches of the same size with other prompts and padding
-            other_ids, other_mask = prompts(batch, model.config.vocab_size, generator)
-            engine.generate(other_ids, other_mask, max_new_tokens=args.new_tokens, **sampling)
-        row["compiled_graphs_in_warmup"] = graphs_after_warmup - graphs_before
-        row["recompiles_after_warmup"] = counters["stats"]["unique_graphs"] - graphs_after_warmup
-        row["ours_tok_s"] = generated / seconds
-        row["ours_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
-        row["roofline_tok_s"] = roofline_tokens_per_s(model, batch)
-        row["ours_roofline_share"] = row["ours_tok_s"] / row["roofline_tok_s"]
+        more_batches = [prompts(batch, model.config.vocab_size, generator) for _ in range(2)]
+        row = {"batch": batch, "prompt_lengths": mask.sum(1).tolist(),
+               "roofline_tok_s": roofline_tokens_per_s(model, batch)}
+        for name, engine in engines.items():
+            for key, value in measure_ours(engine, ids, mask, sampling, args.new_tokens, more_batches).items():
+                row[f"{name}_{key}"] = value
+            row[f"{name}_roofline_share"] = row[f"{name}_tok_s"] / row["roofline_tok_s"]
         if not args.skip_transformers:
             hf = partial(model.generate, input_ids=ids, attention_mask=mask, max_new_tokens=args.new_tokens,
                          min_new_tokens=args.new_tokens, pad_token_id=0, **sampling)
@@ -122,7 +136,8 @@ def main() -> None:
             row["transformers_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
             row["ratio_ours_over_transformers"] = row["ours_tok_s"] / row["transformers_tok_s"]
         if args.profile:
-            row["ours_profile"] = profile_summary(partial(engine.generate, ids, mask, max_new_tokens=16, **sampling))
+            row["ours_profile"] = profile_summary(
+                partial(engines["ours"].generate, ids, mask, max_new_tokens=16, **sampling))
         results["runs"].append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     print(json.dumps(results, indent=2))
