@@ -1,4 +1,4 @@
-"""The `rewrite` command: build, check, diff and inspect rewritten gpt-oss checkpoints."""
+"""The `rewrite` command: build, check, diff and inspect rewritten gpt-oss checkpoints, and train them."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import json
 import sys
 import time
 
+from runtime.grpo.train_command import register as register_train
 from runtime.rewards.check_command import register as register_reward_check
 
 from .errors import RewriteError
@@ -144,7 +145,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rewrite", description="Compile gpt-oss for fast generation and GRPO training."
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_build, _add_check, _add_diff, _add_inspect, register_reward_check):
+    for add in (_add_build, _add_check, _add_diff, _add_inspect, register_reward_check, register_train):
         add(subparsers)
     return parser
 

@@ -75,9 +75,18 @@ class GRPOConfig:
     )
     logging_steps: int = field(default=10, metadata={"help": "Log metrics every this many optimizer steps."})
     save_steps: int = field(
-        default=500, metadata={"help": "Save a checkpoint every this many optimizer steps."}
+        default=500,
+        metadata={"help": "Save a checkpoint every this many optimizer steps (and after the last step)."},
+    )
+    save_total_limit: int | None = field(
+        default=None,
+        metadata={"help": "Keep at most this many checkpoints, deleting the oldest; None keeps all."},
     )
     seed: int = field(default=42, metadata={"help": "Random seed set at the beginning of training."})
+    use_cpu: bool = field(
+        default=False,
+        metadata={"help": "Train on the CPU even when CUDA is available (used when the model is given as a directory)."},
+    )
 
     # Generation
     num_generations: int = field(
@@ -234,6 +243,7 @@ _VALUE_RULES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("max_grad_norm", _non_negative, ">= 0 (0 disables clipping)"),
     ("logging_steps", _positive, "a positive integer"),
     ("save_steps", _positive, "a positive integer"),
+    ("save_total_limit", _positive, "a positive integer or None"),
     ("num_generations", lambda count: count >= 2, ">= 2, since advantages compare completions of one prompt"),
     ("max_prompt_length", _positive, "a positive integer or None"),
     ("max_completion_length", _positive, "a positive integer"),

@@ -1,0 +1,84 @@
+"""The policy the trainer optimizes: a loaded rewritten checkpoint with peft LoRA adapters, and its special tokens."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import torch
+from peft import LoraConfig, PeftModel, get_peft_model
+
+from rewrite.load import load
+from rewrite.model import RewrittenGptOss
+from runtime.grpo.config import GRPOConfig
+from runtime.grpo.errors import GRPOModelError
+
+
+def load_policy(model: str | Path | RewrittenGptOss, config: GRPOConfig) -> tuple[RewrittenGptOss, Path | None]:
+    """The model to train and its checkpoint directory (None when a loaded model was given).
+
+    A directory is loaded on CUDA when available (unless `config.use_cpu`); a loaded model stays where it is.
+    `rewrite.load` raises `CheckpointError` for a directory that `rewrite build` did not write.
+    """
+    if isinstance(model, RewrittenGptOss):
+        return model, None
+    device = "cuda" if torch.cuda.is_available() and not config.use_cpu else "cpu"
+    return load(model, device=device), Path(model)
+
+
+def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
+    """Wrap `model.graph_module` in a peft model with LoRA on `config.lora_target_modules` (in place); only the
+    adapters are trainable. The adapters saved from it load with `PeftModel.from_pretrained` on the base
+    transformers model, since the linear modules keep transformers' names."""
+    if isinstance(model.graph_module, PeftModel):
+        raise GRPOModelError(
+            "the model already carries peft adapters: pass the base model and set LoRA through GRPOConfig's "
+            "lora_* fields (--lora-r, --lora-alpha, --lora-dropout, --lora-target-modules)."
+        )
+    lora_config = LoraConfig(
+        r=config.lora_r,
+        lora_alpha=config.lora_alpha,
+        lora_dropout=config.lora_dropout,
+        target_modules=list(config.lora_target_modules),
+    )
+    try:
+        model.graph_module = get_peft_model(model.graph_module, lora_config)
+    except ValueError as error:
+        raise GRPOModelError(
+            f"LoRA cannot attach to {', '.join(config.lora_target_modules)} ({error}). Targets must be linear "
+            "modules named as in transformers (q_proj, k_proj, v_proj, o_proj, router, lm_head): build the "
+            "checkpoint with the default passes (they include linear_modules), or change --lora-target-modules."
+        ) from error
+    return model.graph_module
+
+
+def special_token_ids(model_dir: Path | None, processing_class: Any) -> tuple[list[int], int]:
+    """(stop token ids, pad token id): from the tokenizer when given (pad falls back to EOS, as in TRL), else
+    from the checkpoint's generation_config.json, then config.json."""
+    if processing_class is not None:
+        eos, pad = processing_class.eos_token_id, processing_class.pad_token_id
+    elif model_dir is not None:
+        eos, pad = _config_value(model_dir, "eos_token_id"), _config_value(model_dir, "pad_token_id")
+    else:
+        raise GRPOModelError(
+            "cannot tell the stop and pad tokens of a loaded model: pass processing_class=<tokenizer>, or pass the "
+            "checkpoint directory instead of the loaded model."
+        )
+    if eos is None:
+        raise GRPOModelError(
+            "the model has no eos_token_id: set it in the checkpoint's generation_config.json or use a tokenizer "
+            "that defines one."
+        )
+    stop_ids = [eos] if isinstance(eos, int) else list(eos)
+    return stop_ids, stop_ids[0] if pad is None else pad
+
+
+def _config_value(model_dir: Path, key: str) -> Any:
+    for name in ("generation_config.json", "config.json"):
+        path = model_dir / name
+        if path.is_file():
+            value = json.loads(path.read_text()).get(key)
+            if value is not None:
+                return value
+    return None

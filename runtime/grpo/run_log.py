@@ -1,0 +1,82 @@
+"""A run's metrics: OUT/log.jsonl (one JSON object per step), TensorBoard events, a tqdm bar, a reward curve.
+
+Resuming at step S drops what a killed run logged after S (log lines and TensorBoard events), so the log reads
+as one run. NaN metrics (e.g. a clip ratio with no completion tokens) are written as JSON null.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+from tqdm import tqdm
+
+from runtime.grpo.reward_curve import plot_reward_curve
+
+LOG_NAME = "log.jsonl"
+TENSORBOARD_DIR = "tensorboard"
+REWARD_CURVE_NAME = "reward_curve.png"
+RUN_OUTPUTS = (LOG_NAME, TENSORBOARD_DIR, REWARD_CURVE_NAME)
+
+
+class RunLog:
+    """Writes one record per optimizer step; `close` draws the reward curve of the whole log."""
+
+    def __init__(self, output_dir: Path, start_step: int, total_steps: int, logging_steps: int) -> None:
+        from torch.utils.tensorboard import SummaryWriter  # the [train] extra; imported only when training
+
+        self.output_dir = output_dir
+        self.log_path = output_dir / LOG_NAME
+        self.logging_steps = logging_steps
+        _keep_records_up_to(self.log_path, start_step)
+        self.writer = SummaryWriter(str(output_dir / TENSORBOARD_DIR), purge_step=start_step + 1)
+        self.progress = tqdm(total=total_steps, initial=start_step, desc="GRPO", unit="step", dynamic_ncols=True)
+
+    def write(self, record: dict[str, float | int | None]) -> None:
+        """Append `record` (it has a "step") to log.jsonl and TensorBoard; advance the bar; print every
+        `logging_steps` steps."""
+        step = record["step"]
+        record = {key: _json_number(value) for key, value in record.items()}
+        with self.log_path.open("a") as log_file:
+            log_file.write(json.dumps(record) + "\n")
+        for key, value in record.items():
+            if key != "step" and value is not None:
+                self.writer.add_scalar(key, value, step)
+        self.writer.flush()
+        self.progress.update(1)
+        self.progress.set_postfix(reward=f"{record['reward_mean']:.3f}", loss=f"{record['loss']:.4f}")
+        if step % self.logging_steps == 0:
+            self.progress.write(
+                f"step {step}: reward {record['reward_mean']:.4f} ± {record['reward_std']:.4f}, "
+                f"loss {record['loss']:.4f}, {record['completion_length']:.1f} tokens per completion, "
+                f"{record['tokens_per_second']:.0f} tokens/s"
+            )
+
+    def close(self) -> None:
+        """Close the writers and draw OUT/reward_curve.png from the whole log."""
+        self.writer.close()
+        self.progress.close()
+        plot_reward_curve(read_log(self.log_path), self.output_dir / REWARD_CURVE_NAME)
+
+
+def read_log(log_path: Path) -> list[dict]:
+    """The records of a log.jsonl; a last line cut short by a killed process is skipped."""
+    if not log_path.is_file():
+        return []
+    records = []
+    for line in log_path.read_text().splitlines():
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError:
+            break
+    return records
+
+
+def _keep_records_up_to(log_path: Path, last_step: int) -> None:
+    kept = [record for record in read_log(log_path) if record["step"] <= last_step]
+    log_path.write_text("".join(json.dumps(record) + "\n" for record in kept))
+
+
+def _json_number(value: float | int | None) -> float | int | None:
+    return None if isinstance(value, float) and math.isnan(value) else value

@@ -1,0 +1,59 @@
+"""Every random choice of a run as a pure function of the seed and where it is made.
+
+Sampling is seeded per (seed, step, prompt index) and the prompt order per (seed, epoch), so a run gives the
+same completions however many processes share the work, and a run resumed from a checkpoint makes exactly the
+choices the uninterrupted run would have made.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import random
+
+import numpy as np
+import torch
+
+
+def derived_seed(*parts: int | str) -> int:
+    """A 63-bit seed that depends only on `parts` (stable across processes, machines and Python versions)."""
+    digest = hashlib.sha256(repr(parts).encode()).digest()
+    return int.from_bytes(digest[:8], "little") >> 1
+
+
+def seeded_generator(device: torch.device | str, *parts: int | str) -> torch.Generator:
+    """A fresh `torch.Generator` on `device` seeded with `derived_seed(*parts)`."""
+    return torch.Generator(device=device).manual_seed(derived_seed(*parts))
+
+
+def sampling_generator(device: torch.device | str, seed: int, step: int, prompt_index: int) -> torch.Generator:
+    """The generator that samples the completions of prompt `prompt_index` of optimizer step `step`."""
+    return seeded_generator(device, seed, "sampling", step, prompt_index)
+
+
+def epoch_order(seed: int, epoch: int, num_prompts: int) -> list[int]:
+    """The order in which epoch `epoch` visits the dataset's `num_prompts` prompts."""
+    return torch.randperm(num_prompts, generator=seeded_generator("cpu", seed, "epoch", epoch)).tolist()
+
+
+def seed_everything(seed: int) -> None:
+    """Seed Python's, NumPy's and torch's global generators (as transformers' `set_seed`)."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+
+
+def rng_states() -> dict:
+    """The global generators' states, for a checkpoint."""
+    states = {"python": random.getstate(), "numpy": np.random.get_state(), "torch": torch.get_rng_state()}
+    if torch.cuda.is_available():
+        states["cuda"] = torch.cuda.get_rng_state_all()
+    return states
+
+
+def restore_rng_states(states: dict) -> None:
+    """Put back states taken by `rng_states` (the CUDA ones only where CUDA is available)."""
+    random.setstate(states["python"])
+    np.random.set_state(states["numpy"])
+    torch.set_rng_state(states["torch"])
+    if "cuda" in states and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(states["cuda"])

@@ -1,0 +1,83 @@
+"""Built-in training tasks: a name -> a prompt dataset builder, reward functions, and settings that suit it.
+
+`target-token` is a toy task for checking that the trainer learns: prompts are random token ids, and the reward
+is the fraction of the completion's tokens (its stop token included) that are TARGET_TOKEN_ID (7, an ordinary
+token of the tiny preset's 512-token vocabulary; 0, 1 and 2 are its pad, eos and bos). An untrained model emits
+it with probability about 1/512, so the reward starts near 0 and a learning trainer drives it up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import torch
+
+from runtime.grpo.errors import GRPOTaskError
+from runtime.grpo.scoring import RewardFunction
+from runtime.grpo.seeding import seeded_generator
+
+TARGET_TOKEN_ID = 7
+FIRST_ORDINARY_TOKEN_ID = 3  # prompts avoid the tiny preset's pad (0), eos (1) and bos (2)
+TARGET_TOKEN_PROMPTS = 256
+TARGET_TOKEN_PROMPT_LENGTHS = (4, 12)  # inclusive range; prompts of several lengths exercise left padding
+
+
+@dataclass(frozen=True)
+class Task:
+    """A built-in task: `build_dataset(vocab_size, seed)` -> rows with a "prompt" column, the reward functions,
+    and GRPOConfig values that suit it (the `rewrite train` command uses them for options left out)."""
+
+    name: str
+    description: str
+    build_dataset: Callable[[int, int], list[dict[str, Any]]]
+    reward_funcs: tuple[RewardFunction, ...]
+    config_defaults: dict[str, Any] = field(default_factory=dict)
+
+
+def target_token_reward(prompts: list, completions: list, completion_ids: list[list[int]], **columns) -> list[float]:
+    """Fraction of each completion's tokens that are TARGET_TOKEN_ID (0.0 for an empty completion)."""
+    return [sum(token == TARGET_TOKEN_ID for token in ids) / len(ids) if ids else 0.0 for ids in completion_ids]
+
+
+def target_token_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
+    """TARGET_TOKEN_PROMPTS prompts of random ordinary token ids and random lengths, a pure function of `seed`."""
+    generator = seeded_generator("cpu", seed, "target-token-dataset")
+    shortest, longest = TARGET_TOKEN_PROMPT_LENGTHS
+    lengths = torch.randint(shortest, longest + 1, (TARGET_TOKEN_PROMPTS,), generator=generator).tolist()
+    return [
+        {"prompt": torch.randint(FIRST_ORDINARY_TOKEN_ID, vocab_size, (length,), generator=generator).tolist()}
+        for length in lengths
+    ]
+
+
+TASKS: dict[str, Task] = {
+    "target-token": Task(
+        name="target-token",
+        description=f"reward = fraction of completion tokens equal to token id {TARGET_TOKEN_ID}",
+        build_dataset=target_token_dataset,
+        reward_funcs=(target_token_reward,),
+        config_defaults={
+            "learning_rate": 2e-2,
+            "lr_scheduler_type": "constant",
+            "per_device_train_batch_size": 32,
+            "num_generations": 8,
+            "max_completion_length": 16,
+            "lora_r": 8,
+            "lora_alpha": 16,
+            "lora_dropout": 0.0,
+            "gradient_checkpointing": False,
+            "logging_steps": 10,
+            "save_steps": 10,
+            "save_total_limit": 2,
+        },
+    ),
+}
+
+
+def get_task(name: str) -> Task:
+    """The built-in task called `name`; raises `GRPOTaskError` listing the known ones."""
+    if name not in TASKS:
+        raise GRPOTaskError(f"unknown task {name!r}: choose one of {', '.join(sorted(TASKS))}.")
+    return TASKS[name]

@@ -1,0 +1,111 @@
+"""``train``: GRPO-train LoRA adapters of a rewritten gpt-oss checkpoint on a built-in task.
+
+    rewrite train --preset tiny --task target-token --steps 40 --seed 0 --out runs/toy
+    rewrite train --checkpoint build/tiny --task target-token --steps 40 --out runs/toy --learning-rate 0.01
+    rewrite train --preset tiny --task target-token --steps 40 --seed 0 --out runs/toy --resume
+
+--preset builds the preset with the default passes into OUT/base, unless a build of it is there already;
+--checkpoint trains a checkpoint written by `rewrite build`. Every GRPOConfig field is an option (--steps is
+--max-steps, --out is --output-dir); options left out take the task's settings (listed at the end), then
+GRPOConfig's defaults. OUT receives log.jsonl, tensorboard/, reward_curve.png and checkpoint-STEP/ directories.
+--resume continues from the newest checkpoint in OUT; without it an OUT that holds a run is refused, unless
+--force deletes that run's outputs (OUT/base is kept).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+
+from rewrite.build import build
+from rewrite.manifest import read_manifest
+from runtime.grpo.config import GRPOConfig
+from runtime.grpo.config_arguments import add_config_arguments
+from runtime.grpo.errors import GRPOOutputDirError
+from runtime.grpo.tasks import TASKS, Task, get_task
+
+BASE_DIR = "base"
+
+
+class _TaskDefault:
+    """Marks a config option left out on the command line: the task's setting, else GRPOConfig's, applies."""
+
+    def __repr__(self) -> str:
+        return "the task's setting"
+
+
+TASK_DEFAULT = _TaskDefault()
+
+
+def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """Add the ``train`` subcommand to a CLI's subparsers; its ``func`` returns the exit status."""
+    parser = subparsers.add_parser(
+        "train", help="GRPO-train LoRA adapters of a checkpoint on a built-in task",
+        description=__doc__, epilog=_task_settings_text(), formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group(required=True)
+    source.add_argument("--preset", help="built-in model to build into OUT/base (e.g. tiny)")
+    source.add_argument("--checkpoint", help="checkpoint directory written by `rewrite build`")
+    parser.add_argument("--task", required=True, choices=sorted(TASKS), help="built-in task (prompts and rewards)")
+    parser.add_argument("--out", dest="output_dir", required=True, help="output directory of the run")
+    parser.add_argument("--steps", dest="max_steps", type=int, help="optimizer steps (same as --max-steps)")
+    parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
+    parser.add_argument("--force", action="store_true", help="delete another run's outputs in OUT and start over")
+    add_config_arguments(parser)
+    parser.set_defaults(**{field.name: TASK_DEFAULT for field in dataclasses.fields(GRPOConfig)}, func=run_train)
+    return parser
+
+
+def run_train(args: argparse.Namespace) -> int:
+    """Build or find the base checkpoint, then train ``args.task`` on it; returns the exit status."""
+    from runtime.grpo.trainer import GRPOTrainer  # peft and tensorboard load only when training
+
+    task = get_task(args.task)
+    config = task_config(task, args)
+    model_dir = _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir))
+    vocab_size = read_manifest(model_dir)["spec"]["vocab_size"]
+    trainer = GRPOTrainer(str(model_dir), list(task.reward_funcs), task.build_dataset(vocab_size, config.seed), config)
+    records = trainer.train(resume_from_checkpoint=args.resume, overwrite_output_dir=args.force)
+    if records:
+        print(f"step {records[-1]['step']}: reward {records[-1]['reward_mean']:.4f}; outputs in {config.output_dir}")
+    return 0
+
+
+def task_config(task: Task, args: argparse.Namespace) -> GRPOConfig:
+    """The run's GRPOConfig: options given on the command line, then the task's settings, then the defaults."""
+    given = {
+        field.name: getattr(args, field.name)
+        for field in dataclasses.fields(GRPOConfig)
+        if getattr(args, field.name) is not TASK_DEFAULT
+    }
+    return GRPOConfig(**{**task.config_defaults, **given})
+
+
+def _base_checkpoint(preset: str | None, checkpoint: str | None, output_dir: Path) -> Path:
+    if checkpoint is not None:
+        return Path(checkpoint)
+    base = output_dir / BASE_DIR
+    if not base.exists():
+        build(base, preset=preset, progress=_progress)
+        return base
+    built_from = read_manifest(base)["source"].get("preset")
+    if built_from != preset:
+        raise GRPOOutputDirError(
+            f"{base} holds a build of {built_from or 'a checkpoint'}, not of preset {preset!r}: use another --out, "
+            f"or delete {base}."
+        )
+    return base
+
+
+def _progress(message: str) -> None:
+    print(f"[rewrite train] {message}", file=sys.stderr, flush=True)
+
+
+def _task_settings_text() -> str:
+    lines = ["task settings (used for options left out):"]
+    for task in TASKS.values():
+        settings = ", ".join(f"{name}={value}" for name, value in task.config_defaults.items())
+        lines.append(f"  {task.name}: {task.description}\n    {settings}")
+    return "\n".join(lines)
