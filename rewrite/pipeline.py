@@ -11,7 +11,7 @@ from .errors import PassError, VerificationError
 from .model import RewrittenGptOss
 from .report import PassReport
 from .spec import graph_spec
-from .verify import DEFAULT_TOLERANCE, SampleBatch, candidate_outputs, compare
+from .verify import SampleBatch, candidate_outputs, compare, default_criterion
 
 
 def available_passes() -> dict:
@@ -53,7 +53,8 @@ def run_pipeline(
     """
     registry = available_passes()
     spec = graph_spec(graph_module)
-    tolerance = tolerance if tolerance is not None else DEFAULT_TOLERANCE[spec.torch_dtype]
+    statistic, default_tolerance = default_criterion(spec.torch_dtype)
+    tolerance = tolerance if tolerance is not None else default_tolerance
     before = _outputs(graph_module, verify_batch)
     reports = []
     for name in pass_names:
@@ -67,7 +68,7 @@ def run_pipeline(
             raise PassError(f"pass {name} left an invalid graph: {error}") from error
         after = _outputs(graph_module, verify_batch)
         if verify_batch is not None:
-            comparison = compare(after, before, tolerance)
+            comparison = compare(after, before, tolerance, statistic)
             report.max_error = comparison.max_error
             if not comparison.passed:
                 worst = max(comparison.scaled_errors, key=comparison.scaled_errors.get)

@@ -14,7 +14,16 @@ import torch
 from .model import RewrittenGptOss
 from .spec import GraphSpec, pad_aware_position_ids
 
-DEFAULT_TOLERANCE = {torch.float32: 1e-5, torch.bfloat16: 5e-2, torch.float16: 1e-2}
+# (statistic, tolerance) per dtype. float32: the largest scaled difference anywhere. bf16/fp16: the
+# scaled *mean* difference, because low precision flips some tokens' top-4 experts and a flipped expert
+# moves that token by O(1) in transformers' own eager forward too: on the gpt-oss-20b preset, eager bf16
+# against eager float32 has a scaled mean error of at most 0.07 at every layer (docs/attention.md), while
+# a wrong mask or a wrong attention moves every token.
+DEFAULT_CRITERIA = {torch.float32: ("max", 1e-5), torch.bfloat16: ("mean", 0.15), torch.float16: ("mean", 0.15)}
+
+
+def default_criterion(dtype: torch.dtype) -> tuple[str, float]:
+    return DEFAULT_CRITERIA.get(dtype, ("mean", 0.15))
 
 
 @dataclass
@@ -97,19 +106,23 @@ def _collect(outputs: dict, phase: str, logits: torch.Tensor, hidden_states) -> 
 class Comparison:
     """Errors of every named output (`phase/output`), and whether all are within `tolerance`.
 
-    `errors` are max absolute differences; `scaled_errors` divide them by max(1, max |reference|) of
-    the same output, so that an activation of magnitude 8 is held to the same relative precision as
-    one of magnitude 1 (float32 rounds 8.0 to steps of 1e-6). The tolerance applies to scaled errors.
+    `errors` are max absolute differences and `mean_errors` mean ones; `scaled_errors` divide the
+    chosen `statistic` ("max" or "mean") by max(1, max |reference|) of the same output, so that an
+    activation of magnitude 8 is held to the same relative precision as one of magnitude 1 (float32
+    rounds 8.0 to steps of 1e-6). The tolerance applies to scaled errors.
     """
 
     errors: dict[str, float]
+    mean_errors: dict[str, float]
     scales: dict[str, float]
     tolerance: float
+    statistic: str = "max"
     scaled_errors: dict[str, float] = field(init=False)
     layer_errors: dict[str, float] = field(init=False)
 
     def __post_init__(self):
-        self.scaled_errors = {name: error / max(1.0, self.scales[name]) for name, error in self.errors.items()}
+        chosen = self.errors if self.statistic == "max" else self.mean_errors
+        self.scaled_errors = {name: error / max(1.0, self.scales[name]) for name, error in chosen.items()}
         by_output: dict[str, float] = {}
         for name, error in self.scaled_errors.items():
             output = name.split("/", 1)[1]
@@ -131,19 +144,25 @@ class Comparison:
     def to_json(self) -> dict:
         return {
             "passed": self.passed,
+            "statistic": self.statistic,
             "tolerance": self.tolerance,
             "max_error": self.max_error,
             "max_absolute_error": self.max_absolute_error,
             "per_output": self.layer_errors,
             "per_phase_absolute": self.errors,
+            "per_phase_mean_absolute": self.mean_errors,
             "per_phase_scale": self.scales,
         }
 
 
-def compare(candidate: dict[str, torch.Tensor], reference: dict[str, torch.Tensor], tolerance: float) -> Comparison:
+def compare(
+    candidate: dict[str, torch.Tensor], reference: dict[str, torch.Tensor], tolerance: float, statistic: str = "max"
+) -> Comparison:
     if candidate.keys() != reference.keys():
         missing = sorted(set(reference) ^ set(candidate))
         raise ValueError(f"outputs differ in name: {missing}")
-    errors = {name: (candidate[name] - reference[name]).abs().max().item() for name in reference}
+    differences = {name: (candidate[name] - reference[name]).abs() for name in reference}
+    errors = {name: difference.max().item() for name, difference in differences.items()}
+    mean_errors = {name: difference.mean().item() for name, difference in differences.items()}
     scales = {name: reference[name].abs().max().item() for name in reference}
-    return Comparison(errors, scales, tolerance)
+    return Comparison(errors, mean_errors, scales, tolerance, statistic)
