@@ -10,6 +10,19 @@ from transformers import GptOssConfig, GptOssForCausalLM
 
 from .errors import UnsupportedModelError
 
+def _yarn(original_max_position_embeddings: int) -> dict:
+    """gpt-oss's YaRN RoPE parameters."""
+    return {
+        "rope_type": "yarn",
+        "rope_theta": 150000.0,
+        "factor": 32.0,
+        "beta_fast": 32.0,
+        "beta_slow": 1.0,
+        "original_max_position_embeddings": original_max_position_embeddings,
+        "truncate": False,
+    }
+
+
 # The tiny model exercises every structural feature of gpt-oss at CPU-test size: alternating sliding and
 # full layers with a window shorter than test prompts, GQA, top-k routing over a handful of experts,
 # YaRN RoPE, biases on attention, and attention sinks.
@@ -26,15 +39,7 @@ _TINY = dict(
     sliding_window=8,
     max_position_embeddings=4096,
     layer_types=["sliding_attention", "full_attention"] * 2,
-    rope_parameters={
-        "rope_type": "yarn",
-        "rope_theta": 150000.0,
-        "factor": 32.0,
-        "beta_fast": 32.0,
-        "beta_slow": 1.0,
-        "original_max_position_embeddings": 128,
-        "truncate": False,
-    },
+    rope_parameters=_yarn(original_max_position_embeddings=128),
     pad_token_id=0,
     eos_token_id=1,
     bos_token_id=2,
@@ -55,15 +60,7 @@ _GPT_OSS_20B = dict(
     sliding_window=128,
     max_position_embeddings=131072,
     layer_types=["sliding_attention", "full_attention"] * 12,
-    rope_parameters={
-        "rope_type": "yarn",
-        "rope_theta": 150000.0,
-        "factor": 32.0,
-        "beta_fast": 32.0,
-        "beta_slow": 1.0,
-        "original_max_position_embeddings": 4096,
-        "truncate": False,
-    },
+    rope_parameters=_yarn(original_max_position_embeddings=4096),
     pad_token_id=199999,
     eos_token_id=200002,
 )
