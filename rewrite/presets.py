@@ -10,6 +10,7 @@ from transformers import GptOssConfig, GptOssForCausalLM
 
 from .errors import UnsupportedModelError
 
+
 def _yarn(original_max_position_embeddings: int) -> dict:
     """gpt-oss's YaRN RoPE parameters."""
     return {

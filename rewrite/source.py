@@ -8,7 +8,9 @@ from pathlib import Path
 import torch
 from transformers import GptOssForCausalLM
 
+from .checkpoint_reader import checkpoint_tensor_names
 from .errors import CheckpointError, UnsupportedModelError
+from .mxfp4 import MXFP4, load_mxfp4_checkpoint, quantization_method
 from .presets import build_preset
 
 
@@ -38,15 +40,18 @@ def load_source(
     if preset is not None:
         return build_preset(preset, dtype=dtype, device=device), {"preset": preset, "dtype": dtype_name}
     directory = Path(checkpoint)
-    check_checkpoint_directory(directory)
+    source = {"checkpoint": str(directory.resolve()), "dtype": dtype_name}
+    if check_checkpoint_directory(directory) == MXFP4:
+        return load_mxfp4_checkpoint(directory, dtype=dtype, device=device), {**source, "dequantized_from": MXFP4}
     model = GptOssForCausalLM.from_pretrained(
         directory, dtype=dtype, attn_implementation="eager", local_files_only=True, device_map=str(device)
     )
-    return model.eval(), {"checkpoint": str(directory.resolve()), "dtype": dtype_name}
+    return model.eval(), source
 
 
-def check_checkpoint_directory(directory: Path) -> None:
-    """A transformers gpt-oss checkpoint: a directory with a gpt_oss `config.json`."""
+def check_checkpoint_directory(directory: Path) -> str | None:
+    """A transformers gpt-oss checkpoint: a directory with a gpt_oss `config.json` and complete safetensors
+    weights, unquantized or in a quantization we read. Returns that quantization method, None if unquantized."""
     config_path = directory / "config.json"
     if not config_path.is_file():
         raise CheckpointError(
@@ -54,10 +59,12 @@ def check_checkpoint_directory(directory: Path) -> None:
             "pass the directory that holds config.json and the safetensors weights"
         )
     try:
-        model_type = json.loads(config_path.read_text()).get("model_type")
+        config = json.loads(config_path.read_text())
     except json.JSONDecodeError as error:
         raise CheckpointError(f"{config_path} is not valid JSON: {error}") from error
+    model_type = config.get("model_type")
     if model_type != "gpt_oss":
         raise UnsupportedModelError(
             f"{directory} holds a {model_type!r} model; gpt-oss-rewrite only rewrites gpt_oss models"
         )
+    return quantization_method(directory, config, checkpoint_tensor_names(directory))
