@@ -42,6 +42,7 @@ def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
         lora_dropout=config.lora_dropout,
         target_modules=list(config.lora_target_modules),
     )
+    was_training = model.training
     try:
         model.graph_module = get_peft_model(model.graph_module, lora_config)
     except ValueError as error:
@@ -50,6 +51,7 @@ def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
             "modules named as in transformers (q_proj, k_proj, v_proj, o_proj, router, lm_head): build the "
             "checkpoint with the default passes (they include linear_modules), or change --lora-target-modules."
         ) from error
+    model.train(was_training)  # get_peft_model leaves the wrapped module in training mode
     return model.graph_module
 
 

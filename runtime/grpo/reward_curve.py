@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-
 REWARD_PREFIX = "rewards/"
 
 
 def plot_reward_curve(records: list[dict], path: Path) -> None:
     """Mean reward per step, with each reward function's mean when there are several, saved to `path`."""
+    # matplotlib is the [train] extra: imported only when drawing
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(7, 4), dpi=100)
     FigureCanvasAgg(figure)
     axes = figure.subplots()

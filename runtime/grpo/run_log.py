@@ -33,15 +33,14 @@ class RunLog:
         self.writer = SummaryWriter(str(output_dir / TENSORBOARD_DIR), purge_step=start_step + 1)
         self.progress = tqdm(total=total_steps, initial=start_step, desc="GRPO", unit="step", dynamic_ncols=True)
 
-    def write(self, record: dict[str, float | int | None]) -> None:
+    def write(self, record: dict[str, float | int]) -> None:
         """Append `record` (it has a "step") to log.jsonl and TensorBoard; advance the bar; print every
         `logging_steps` steps."""
         step = record["step"]
-        record = {key: _json_number(value) for key, value in record.items()}
         with self.log_path.open("a") as log_file:
-            log_file.write(json.dumps(record) + "\n")
+            log_file.write(json.dumps({key: _json_number(value) for key, value in record.items()}) + "\n")
         for key, value in record.items():
-            if key != "step" and value is not None:
+            if key != "step" and not _is_nan(value):
                 self.writer.add_scalar(key, value, step)
         self.writer.flush()
         self.progress.update(1)
@@ -78,5 +77,9 @@ def _keep_records_up_to(log_path: Path, last_step: int) -> None:
     log_path.write_text("".join(json.dumps(record) + "\n" for record in kept))
 
 
-def _json_number(value: float | int | None) -> float | int | None:
-    return None if isinstance(value, float) and math.isnan(value) else value
+def _json_number(value: float | int) -> float | int | None:
+    return None if _is_nan(value) else value
+
+
+def _is_nan(value: float | int) -> bool:
+    return isinstance(value, float) and math.isnan(value)

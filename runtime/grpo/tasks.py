@@ -61,6 +61,7 @@ TASKS: dict[str, Task] = {
         config_defaults={
             "learning_rate": 2e-2,
             "lr_scheduler_type": "constant",
+            "scale_rewards": "batch",
             "per_device_train_batch_size": 32,
             "num_generations": 8,
             "max_completion_length": 16,

@@ -25,6 +25,7 @@ from runtime.grpo.config import GRPOConfig
 from runtime.grpo.config_arguments import add_config_arguments
 from runtime.grpo.errors import GRPOOutputDirError
 from runtime.grpo.tasks import TASKS, Task, get_task
+from runtime.grpo.trainer import GRPOTrainer
 
 BASE_DIR = "base"
 
@@ -60,8 +61,6 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 def run_train(args: argparse.Namespace) -> int:
     """Build or find the base checkpoint, then train ``args.task`` on it; returns the exit status."""
-    from runtime.grpo.trainer import GRPOTrainer  # peft and tensorboard load only when training
-
     task = get_task(args.task)
     config = task_config(task, args)
     model_dir = _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir))

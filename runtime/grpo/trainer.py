@@ -126,7 +126,7 @@ class GRPOTrainer:
     def training_step(self) -> dict[str, float]:
         """One optimizer step (generating first when the current batch has had its `num_iterations` passes)."""
         step = self.global_step + 1
-        if self.global_step % self.args.num_iterations == 0 or self.generation_batch is None:
+        if self.global_step % self.args.num_iterations == 0:  # otherwise the batch is reused (or was resumed)
             self.generation_batch = self.generate_and_score(step)
         self.model.train()
         totals: dict[str, float] = {}
@@ -156,9 +156,10 @@ class GRPOTrainer:
 
         Old log-probs: with num_iterations == 1 none are stored and the loss uses the policy's own detached
         log-probs (every ratio is 1), as TRL; with more iterations they are recomputed here, without gradient,
-        by the policy before any update on this batch. The engine's sampling log-probs are not used (TRL uses
-        them only for vLLM's importance-sampling correction). Reference log-probs (beta != 0): the same
-        recomputation with the adapters disabled. The rows are then shuffled, seeded by (seed, step).
+        by the policy before any update on this batch (in eval mode, as the sampling: no LoRA dropout). The
+        engine's sampling log-probs are not used (TRL uses them only for vLLM's importance-sampling correction).
+        Reference log-probs (beta != 0): the same recomputation with the adapters disabled. The rows are then
+        shuffled, seeded by (seed, step), before `training_step` cuts them into micro-batches (as TRL).
         """
         args = self.args
         indices = round_prompt_indices(args.seed, (step - 1) // args.num_iterations, self.prompts_per_round,

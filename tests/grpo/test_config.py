@@ -35,6 +35,8 @@ TRL_DEFAULTS = {
     "warmup_ratio": 0.0,
     "max_grad_norm": 1.0,
     "gradient_checkpointing": True,
+    "save_total_limit": None,
+    "use_cpu": False,
 }
 
 
@@ -94,6 +96,7 @@ def test_scale_rewards_accepts_trls_boolean_aliases(given, meant):
         ({"lora_dropout": 1.0}, "lora_dropout=1.0 (--lora-dropout) must be in [0, 1)."),
         ({"lora_target_modules": []}, "(--lora-target-modules) must be a non-empty list of module names."),
         ({"logprob_chunk_size": 0}, "(--logprob-chunk-size) must be a positive integer."),
+        ({"save_total_limit": 0}, "(--save-total-limit) must be a positive integer or None."),
         ({"reward_weights": []}, "(--reward-weights) must be a non-empty list, or None for equal weights."),
     ],
 )
