@@ -178,9 +178,6 @@ def _left_pad(input_ids: torch.Tensor, attention_mask: torch.Tensor, multiple: i
             torch.nn.functional.pad(attention_mask, (extra, 0), value=0))
 
 
-_ENGINES: dict[int, GenerationEngine] = {}
-
-
 def generate(model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
              *, max_new_tokens: int, return_logprobs: bool = False, **options):
     """Token ids [B, prompt + new] like transformers' `generate`; with `return_logprobs` a GenerationOutput.
@@ -193,8 +190,8 @@ def generate(model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: to
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise GenerationError(f"unknown generation option {', '.join(unknown)}; accepted: {', '.join(sorted(accepted))}")
-    engine = _ENGINES.get(id(model))
-    if engine is None or engine.model is not model:
-        engine = _ENGINES[id(model)] = GenerationEngine(model)
+    engine = getattr(model, "_generation_engine", None)  # kept on the model: compiled steps and caches live
+    if engine is None:                                      # as long as the model does, and no longer
+        engine = model._generation_engine = GenerationEngine(model)
     output = engine.generate(input_ids, attention_mask, max_new_tokens=max_new_tokens, **options)
     return output if return_logprobs else output.sequences
