@@ -1,7 +1,6 @@
 """Every bad input gets a clear message that says what to do, and loses nothing."""
 
 import json
-import shutil
 
 import pytest
 import torch
@@ -10,20 +9,16 @@ from rewrite import CheckpointError, InputError, PassError, UnsupportedModelErro
 from rewrite import emit as emit_module
 from rewrite.cli import main
 from rewrite.pipeline import resolve_pass_names
+from tests.scratch_copies import edit_json, scratch_copy
 
 
 @pytest.fixture()
 def checkpoint_copy(tiny_checkpoint, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(tiny_checkpoint, copy)
-    return copy
+    return scratch_copy(tiny_checkpoint, tmp_path)
 
 
 def _edit_manifest(directory, edit):
-    path = directory / "manifest.json"
-    manifest = json.loads(path.read_text())
-    edit(manifest)
-    path.write_text(json.dumps(manifest))
+    edit_json(directory / "manifest.json", edit)
 
 
 def test_load_refuses_a_directory_that_is_not_a_checkpoint(tmp_path):

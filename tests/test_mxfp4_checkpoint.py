@@ -2,7 +2,6 @@
 loads one tensor at a time, and a format we cannot read is refused with a message that says what to do."""
 
 import json
-import shutil
 import weakref
 
 import pytest
@@ -18,6 +17,7 @@ from rewrite.check import check_checkpoint
 from rewrite.mxfp4 import load_mxfp4_checkpoint
 from rewrite.presets import build_preset
 from rewrite.source import load_source
+from tests.scratch_copies import edit_json, scratch_copy
 
 # As in the released gpt-oss config.json.
 RELEASED_QUANTIZATION_CONFIG = {
@@ -66,15 +66,11 @@ def mxfp4_checkpoint(tmp_path_factory):
 
 @pytest.fixture()
 def checkpoint_copy(mxfp4_checkpoint, tmp_path):
-    copy = tmp_path / "copy"
-    shutil.copytree(mxfp4_checkpoint, copy)
-    return copy
+    return scratch_copy(mxfp4_checkpoint, tmp_path)
 
 
 def _edit_config(directory, edit):
-    config = json.loads((directory / "config.json").read_text())
-    edit(config)
-    (directory / "config.json").write_text(json.dumps(config))
+    edit_json(directory / "config.json", edit)
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float32])
