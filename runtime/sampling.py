@@ -33,9 +33,9 @@ def filtered_logits(logits: torch.Tensor, options: SamplingOptions) -> torch.Ten
         logits = logits.masked_fill(logits < kth, float("-inf"))
     if options.top_p is not None and options.top_p < 1:
         sorted_logits, order = torch.sort(logits, descending=True, dim=-1)
-        cumulative = sorted_logits.softmax(-1).cumsum(-1)
+        sorted_probabilities = sorted_logits.softmax(-1)
         # drop a token once the tokens before it already cover top_p (the first token always stays)
-        drop_sorted = (cumulative - sorted_logits.softmax(-1)) >= options.top_p
+        drop_sorted = (sorted_probabilities.cumsum(-1) - sorted_probabilities) >= options.top_p
         drop = drop_sorted.scatter(-1, order, drop_sorted)
         logits = logits.masked_fill(drop, float("-inf"))
     return logits
