@@ -13,6 +13,7 @@ import types
 
 import torch
 
+from . import callable_modules
 from .errors import CheckpointError
 
 CLASS_NAME = "RewrittenGptOssGraph"
@@ -65,26 +66,24 @@ def _import_line(name: str, value) -> str:
     raise CheckpointError(f"cannot emit code that refers to {name} = {value!r}")
 
 
-# Module classes an emitted graph may call (`call_module`); anything else is refused on load.
-CALLABLE_MODULES = {"Linear": torch.nn.Linear}
-
-
 def module_from_source(
-    source: str, tensors: dict[str, torch.Tensor], parameter_names: set[str], modules: dict[str, str] | None = None
+    source: str,
+    tensors: dict[str, torch.Tensor],
+    parameter_names: set[str],
+    modules: dict[str, dict | str] | None = None,
 ) -> torch.nn.Module:
-    """Execute emitted source, create the submodules it calls (`modules`: path -> class name), and attach
-    `tensors` at their dotted attribute paths."""
+    """Execute emitted source, rebuild the submodules it calls (`modules`: path -> manifest entry, see
+    `rewrite.callable_modules`) from their tensors, and attach the other `tensors` at their dotted paths."""
     namespace: dict = {"__name__": "gpt_oss_rewrite_emitted"}
     exec(compile(source, "<emitted module.py>", "exec"), namespace)
     module = namespace[CLASS_NAME]()
-    for path, class_name in (modules or {}).items():
-        if class_name not in CALLABLE_MODULES:
-            raise CheckpointError(f"checkpoint calls a {class_name} module at {path}, which this version cannot build")
-        weight = tensors[f"{path}.weight"]
-        linear = CALLABLE_MODULES[class_name](weight.shape[1], weight.shape[0], bias=f"{path}.bias" in tensors,
-                                              device="meta")
-        _owner(module, path.rpartition(".")[0]).add_module(path.rpartition(".")[2], linear)
-    for qualified_name, tensor in tensors.items():
+    remaining = dict(tensors)
+    for path, entry in (modules or {}).items():
+        prefix = f"{path}."
+        state = {name.removeprefix(prefix): remaining.pop(name) for name in list(remaining) if name.startswith(prefix)}
+        parent, _, name = path.rpartition(".")
+        _owner(module, parent).add_module(name, callable_modules.build(path, entry, state))
+    for qualified_name, tensor in remaining.items():
         owner_path, _, attribute = qualified_name.rpartition(".")
         owner = _owner(module, owner_path)
         if qualified_name in parameter_names:

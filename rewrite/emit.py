@@ -20,6 +20,7 @@ import networkx as nx
 import torch
 from safetensors.torch import save_file
 
+from . import callable_modules
 from .codegen import module_source
 from .errors import CheckpointError
 from .graphdiff import to_networkx
@@ -89,8 +90,8 @@ def _write(directory: Path, graph_module, hf_model, source: dict, reports, runti
             "graph_only": sorted(graph_only),
             "parameters": sorted(name for name, _ in graph_module.named_parameters()),
         },
-        "modules": {name: type(module).__name__ for name, module in graph_module.named_modules()
-                    if isinstance(module, torch.nn.Linear)},
+        "modules": {name: callable_modules.describe(module) for name, module in graph_module.named_modules()
+                    if callable_modules.is_callable_module(module)},
         "runtime": runtime_options,
         "files": files,
     }
