@@ -16,7 +16,7 @@ import torch
 
 from rewrite.report import GraphPass, PassReport
 
-from .matching import calls_to, finish
+from .matching import calls_to, finish, replace_with_module
 
 NAME = "linear_modules"
 
@@ -42,13 +42,7 @@ def apply(graph_module: torch.fx.GraphModule) -> PassReport:
         linear.weight = weight_tensor
         if bias is not None:
             linear.bias = graph_module.get_parameter(bias.target)
-        parent, _, name = owner.rpartition(".")
-        graph_module.get_submodule(parent).add_module(name, linear)
-        with graph_module.graph.inserting_before(node):
-            call = graph_module.graph.call_module(owner, (inputs,))
-        call.meta.update({key: value for key, value in node.meta.items() if key != "val"})
-        node.replace_all_uses_with(call)
-        graph_module.graph.erase_node(node)
+        replace_with_module(graph_module, node, owner, linear, (inputs,))
         converted.append(owner)
         report.replaced += 1
     if not report.matched:

@@ -23,6 +23,20 @@ def replace_with_call(node: torch.fx.Node, target: Callable, args: tuple) -> tor
     return replacement
 
 
+def replace_with_module(
+    graph_module: torch.fx.GraphModule, node: torch.fx.Node, path: str, module: torch.nn.Module, args: tuple
+) -> torch.fx.Node:
+    """Install `module` at dotted `path` and call it with `args` where `node` stands; erase `node`."""
+    parent, _, name = path.rpartition(".")
+    graph_module.get_submodule(parent).add_module(name, module)
+    with graph_module.graph.inserting_before(node):
+        call = graph_module.graph.call_module(path, args)
+    call.meta.update({key: value for key, value in node.meta.items() if key != "val"})
+    node.replace_all_uses_with(call)
+    graph_module.graph.erase_node(node)
+    return call
+
+
 def finish(graph_module: torch.fx.GraphModule) -> None:
     """torch.fx's ending for a pass: drop what nothing uses, check the graph, regenerate the code."""
     graph_module.graph.eliminate_dead_code()

@@ -6,7 +6,8 @@ graph needs to be one module for prefill and decode on left-padded batches:
   in, `index_copy` writes the new tokens at `write_position`, and the updated caches come out;
 - the two dense masks transformers' eager attention expects (full and sliding), passed as the prepared
   mask dict that `GptOssModel.forward` accepts, built by the marker op `padded_causal_mask`;
-- attention routed through transformers' `AttentionInterface` to the marker op `sink_attention`.
+- attention routed through transformers' `AttentionInterface` to the marker op `sink_attention`, and the
+  experts through its `ExpertsInterface` to the marker op `experts`.
 Batch size, query length and cache length are dynamic, so one graph serves every step. See `spec.py`
 for the calling convention.
 """
@@ -108,15 +109,16 @@ def capture(model: GptOssForCausalLM) -> torch.fx.GraphModule:
         tuple({0: batch, 2: cache} for _ in spec.cache_names),
     )
     inputs = example_inputs(spec, batch_size=2, query_length=6, cache_length=8, device=parameter.device)
-    saved_implementation = model.config._attn_implementation
+    saved_implementations = model.config._attn_implementation, model.config._experts_implementation
     model.config._attn_implementation = marks.ATTENTION_IMPLEMENTATION
+    model.config._experts_implementation = marks.EXPERTS_IMPLEMENTATION
     try:
         with torch.no_grad():
             exported = torch.export.export(
                 _CaptureWrapper(model), inputs, dynamic_shapes=dynamic_shapes, strict=False
             )
     finally:
-        model.config._attn_implementation = saved_implementation
+        model.config._attn_implementation, model.config._experts_implementation = saved_implementations
     return _plain_graph_module(exported.module(), spec)
 
 

@@ -22,7 +22,8 @@ def check_checkpoint(
     model = load(directory, device=device)
     dtype = model.spec.torch_dtype
     reference = GptOssForCausalLM.from_pretrained(
-        directory, dtype=dtype, attn_implementation="eager", local_files_only=True, device_map=str(device)
+        directory, dtype=dtype, attn_implementation="eager", experts_implementation="eager", local_files_only=True,
+        device_map=str(device),
     ).eval()
     batch = sample_batch(model.spec, device=device, decode_steps=decode_steps)
     statistic, default_tolerance = default_criterion(dtype)

@@ -86,6 +86,7 @@ def build_preset(
     dtype: torch.dtype = torch.float32,
     device: str | torch.device = "cpu",
     attn_implementation: str = "eager",
+    experts_implementation: str = "eager",
 ) -> GptOssForCausalLM:
     """A `GptOssForCausalLM` with the preset's shape and weights drawn from a fixed seed.
 
@@ -94,6 +95,7 @@ def build_preset(
     """
     config = preset_config(name)
     config._attn_implementation = attn_implementation
+    config._experts_implementation = experts_implementation
     generator_state = torch.random.get_rng_state()
     torch.manual_seed(PRESET_SEED)
     try:

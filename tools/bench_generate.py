@@ -103,7 +103,7 @@ def main() -> None:
     args = parser.parse_args()
 
     start = time.perf_counter()
-    model = build_preset(args.preset, dtype=torch.bfloat16, device="cuda")
+    model = build_preset(args.preset, dtype=torch.bfloat16, device="cuda", experts_implementation="grouped_mm")
     build_seconds = time.perf_counter() - start
     graph_module, capture_seconds = timed(lambda: capture(model))
     reports = run_pipeline(graph_module, resolve_pass_names(args.passes))

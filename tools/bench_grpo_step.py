@@ -93,7 +93,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.manual_seed(0)
     dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
-    model = build_preset(args.preset, dtype=dtype, device=args.device)
+    model = build_preset(args.preset, dtype=dtype, device=args.device, experts_implementation="grouped_mm")
     for parameter in model.parameters():
         parameter.requires_grad_(False)
     graph_module = capture(model)

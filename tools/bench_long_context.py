@@ -92,7 +92,7 @@ def main() -> None:
     parser.add_argument("--candidates", nargs="+", default=["ours", "hf_eager", "hf_flex"])
     parser.add_argument("--limit", type=int, default=131072)
     args = parser.parse_args()
-    model = build_preset(args.preset, dtype=torch.bfloat16, device="cuda")
+    model = build_preset(args.preset, dtype=torch.bfloat16, device="cuda", experts_implementation="grouped_mm")
     for name, parameter in model.named_parameters():
         parameter.requires_grad_(".self_attn." in name and name.endswith("proj.weight"))
     results = {"device": torch.cuda.get_device_name(), "preset": args.preset, "candidates": {}}
