@@ -6,8 +6,9 @@ clamped SwiGLU of the interleaved gate (even columns) and up (odd columns) halve
 down_proj_bias[e]`, times the routing weight, summed over the token's top-k experts. The top-k sum runs in a fixed
 order (no atomics), so results are deterministic.
 
-Kernels: `torch.nn.functional.grouped_mm` (CUDA bf16, and CPU) where it applies; otherwise a loop over the
-experts that have tokens. Layers that store their weights differently (4-bit) reuse `expert_loop` with their own
+Kernels: for decoding without gradients on CUDA (few tokens per expert), the Triton grouped-GEMV kernels of
+`expert_kernels`, which stream each active expert's weights once; otherwise `torch.nn.functional.grouped_mm`
+(CUDA bf16, and CPU) where it applies; otherwise a loop over the experts that have tokens. Layers that store their weights differently (4-bit) reuse `expert_loop` with their own
 `weights_of(expert)`, which materialises one expert's weights at a time.
 """
 
@@ -17,6 +18,11 @@ from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
+
+try:
+    from runtime.ops import expert_kernels
+except ImportError:  # no triton: installs without CUDA take grouped_mm or the loop
+    expert_kernels = None
 
 # (gate_up [H, 2I], gate_up_bias [2I], down [I, H], down_bias [H]) of one expert
 ExpertWeights = tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]
@@ -88,6 +94,63 @@ def expert_loop(
     return routing.combine(down * routing.weight_of_pair[:, None])
 
 
+def expert_slots(router_indices: torch.Tensor, num_experts: int, block_m: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """The pairs in expert-sorted slots, each expert's run padded to a multiple of `block_m`.
+
+    Returns `slot_pair` [num_blocks * block_m]: the pair (token * k + slot) in each slot, `num_pairs` in padding;
+    and `block_expert` [num_blocks]: the expert of each block of `block_m` slots, -1 past the used slots. The
+    shapes depend only on the number of pairs, so the layout is built inside CUDA graphs.
+    """
+    flat = router_indices.reshape(-1)
+    num_pairs, device = flat.numel(), flat.device
+    counts = torch.zeros(num_experts, dtype=torch.int64, device=device).scatter_add_(0, flat, torch.ones_like(flat))
+    padded = (counts + block_m - 1) // block_m * block_m
+    padded_end = torch.cumsum(padded, 0)
+    expert_sorted, order = torch.sort(flat, stable=True)
+    rank = torch.arange(num_pairs, device=device) - (torch.cumsum(counts, 0) - counts)[expert_sorted]
+    slots = (padded_end - padded)[expert_sorted] + rank
+    num_blocks = -(-(num_pairs + min(num_experts, num_pairs) * (block_m - 1)) // block_m)
+    slot_pair = torch.full((num_blocks * block_m,), num_pairs, dtype=torch.int64, device=device)
+    slot_pair = slot_pair.scatter(0, slots, order)
+    block_start = torch.arange(num_blocks, device=device) * block_m
+    block_expert = torch.searchsorted(padded_end, block_start, right=True)
+    return slot_pair, torch.where(block_start < padded_end[-1], block_expert, -1)
+
+
+def kernel_forward(
+    hidden_states: torch.Tensor,
+    router_indices: torch.Tensor,
+    routing_weights: torch.Tensor,
+    gate_up_proj: torch.Tensor,
+    gate_up_proj_bias: torch.Tensor,
+    down_proj: torch.Tensor,
+    down_proj_bias: torch.Tensor,
+    alpha: float,
+    limit: float,
+) -> torch.Tensor:
+    """[T, H] experts output with the Triton kernels of `expert_kernels` (CUDA, no autograd)."""
+    kernels = expert_kernels
+    num_tokens, top_k = router_indices.shape
+    slot_pair, block_expert = expert_slots(router_indices, gate_up_proj.shape[0], kernels.BLOCK_M)
+    activated = kernels.gate_up_activation(hidden_states, gate_up_proj, gate_up_proj_bias, slot_pair, block_expert,
+                                           top_k, alpha, limit)
+    pair_outputs = kernels.down_weighted(activated, down_proj, down_proj_bias, routing_weights, slot_pair,
+                                         block_expert)
+    return pair_outputs.view(num_tokens, top_k, -1).sum(1).to(hidden_states.dtype)
+
+
+def kernels_apply(hidden_states: torch.Tensor, router_indices: torch.Tensor, weight: torch.Tensor) -> bool:
+    """The Triton kernels serve CUDA inference in 16-bit floats with at most 16 pairs per expert on average
+    (decoding); grouped_mm is better when experts see many tokens, and only it has a backward."""
+    return (
+        expert_kernels is not None
+        and weight.is_cuda
+        and hidden_states.dtype == weight.dtype in (torch.bfloat16, torch.float16)
+        and not torch.is_grad_enabled()
+        and router_indices.numel() <= 16 * weight.shape[0]
+    )
+
+
 def grouped_mm_applies(hidden_states: torch.Tensor, weight: torch.Tensor) -> bool:
     """grouped_mm runs bf16 on CUDA (SM80+) and any float dtype on CPU; everything else takes the loop."""
     if hidden_states.dtype != weight.dtype:
@@ -122,8 +185,10 @@ class GroupedExperts(torch.nn.Module):
     def forward(
         self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
     ) -> torch.Tensor:
-        routing = Routing(router_indices, routing_weights, self.num_experts)
         weights = (self.gate_up_proj, self.gate_up_proj_bias, self.down_proj, self.down_proj_bias)
+        if kernels_apply(hidden_states, router_indices, self.gate_up_proj):
+            return kernel_forward(hidden_states, router_indices, routing_weights, *weights, self.alpha, self.limit)
+        routing = Routing(router_indices, routing_weights, self.num_experts)
         if grouped_mm_applies(hidden_states, self.gate_up_proj):
             return grouped_forward(hidden_states, routing, *weights, self.alpha, self.limit)
         return expert_loop(hidden_states, routing, lambda e: tuple(w[e] for w in weights), self.alpha, self.limit)
