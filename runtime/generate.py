@@ -21,6 +21,10 @@ from .sampling import SamplingOptions, sample_next
 
 CACHE_BUCKET = 64
 PROMPT_BUCKET = 64  # prompts are left-padded to a multiple of this, so batches share compiled prefill code
+# Decode steps between host reads of "has every row stopped?": each read waits for the GPU to drain, so
+# reading every step leaves it idle while the next step is launched. Steps run past the last stop are
+# trimmed from the output, which is therefore the same as stopping at once.
+STOP_CHECK_INTERVAL = 16
 
 
 @dataclass
@@ -97,6 +101,7 @@ class GenerationEngine:
         logits = step.logits[:, -1]
         position = positions[:, -1:] + 1
         unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
+        write_positions = torch.arange(prompt_length, prompt_length + max_new_tokens, device=input_ids.device)
         tokens, logprobs, alive = [], [], []
         for index in range(max_new_tokens):
             token, logprob = sample_next(logits, options, generator)
@@ -105,19 +110,19 @@ class GenerationEngine:
             logprobs.append(torch.where(unfinished, logprob, torch.zeros_like(logprob)))
             alive.append(unfinished.clone())
             unfinished &= ~self._stopped(token, tokens, stop_ids, stop_sequences)
-            if not unfinished.any() or index == max_new_tokens - 1:
+            checks_now = (index + 1) % STOP_CHECK_INTERVAL == 0
+            if index == max_new_tokens - 1 or (checks_now and not unfinished.any()):
                 break
-            slot = prompt_length + index
-            mask[:, slot] = 1
-            write_position = torch.tensor(slot, device=input_ids.device)
+            mask[:, prompt_length + index] = 1
             logits = self._decode(self.model.graph_module, self.model.spec, token[:, None], mask, position,
-                                  write_position, caches)
+                                  write_positions[index], caches)
             position = position + 1
-        completion = torch.stack(tokens, dim=1)
+        alive_steps = torch.stack(alive, dim=1)
+        steps = int(alive_steps.any(0).nonzero().max()) + 1  # every row had stopped after this step
         return GenerationOutput(
-            sequences=torch.cat([input_ids, completion], dim=1),
-            logprobs=torch.stack(logprobs, dim=1),
-            completion_mask=torch.stack(alive, dim=1).long(),
+            sequences=torch.cat([input_ids, torch.stack(tokens[:steps], dim=1)], dim=1),
+            logprobs=torch.stack(logprobs[:steps], dim=1),
+            completion_mask=alive_steps[:, :steps].long(),
         )
 
     def _caches(self, batch: int, cache_length: int) -> list[torch.Tensor]:

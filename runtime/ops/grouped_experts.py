@@ -103,17 +103,18 @@ def expert_slots(router_indices: torch.Tensor, num_experts: int, block_m: int) -
     """
     flat = router_indices.reshape(-1)
     num_pairs, device = flat.numel(), flat.device
-    counts = torch.zeros(num_experts, dtype=torch.int64, device=device).scatter_add_(0, flat, torch.ones_like(flat))
+    # no sort: a pair's rank within its expert is a cumulative count, which inductor fuses with the rest
+    one_hot = F.one_hot(flat, num_experts)
+    rank = (one_hot.cumsum(0) * one_hot).sum(1) - 1
+    counts = one_hot.sum(0)
     padded = (counts + block_m - 1) // block_m * block_m
     padded_end = torch.cumsum(padded, 0)
-    expert_sorted, order = torch.sort(flat, stable=True)
-    rank = torch.arange(num_pairs, device=device) - (torch.cumsum(counts, 0) - counts)[expert_sorted]
-    slots = (padded_end - padded)[expert_sorted] + rank
+    slots = (padded_end - padded)[flat] + rank
     num_blocks = -(-(num_pairs + min(num_experts, num_pairs) * (block_m - 1)) // block_m)
     slot_pair = torch.full((num_blocks * block_m,), num_pairs, dtype=torch.int64, device=device)
-    slot_pair = slot_pair.scatter(0, slots, order)
+    slot_pair = slot_pair.scatter(0, slots, torch.arange(num_pairs, device=device))
     block_start = torch.arange(num_blocks, device=device) * block_m
-    block_expert = torch.searchsorted(padded_end, block_start, right=True)
+    block_expert = (padded_end[None, :] <= block_start[:, None]).sum(1)  # experts that end before the block
     return slot_pair, torch.where(block_start < padded_end[-1], block_expert, -1)
 
 
