@@ -64,9 +64,12 @@ def test_rewritten_graph_trains_like_transformers_eager(tiny_model, tiny_graph):
     (theirs[real] * weights).sum().backward()
     reference_grads = dict(reference.named_parameters())
     for name, parameter in tiny_graph.named_parameters():
+        # transformers' expert loop skips experts no token chose, leaving their weights without a gradient
         expected = reference_grads[name].grad
+        expected = torch.zeros_like(parameter) if expected is None else expected
+        actual = torch.zeros_like(parameter) if parameter.grad is None else parameter.grad
         scale = max(1.0, expected.abs().max().item())
-        assert (parameter.grad - expected).abs().max().item() / scale < 5e-5, name
+        assert (actual - expected).abs().max().item() / scale < 5e-5, name
     assert tiny_graph.get_parameter("model.layers.0.self_attn.sinks").grad.abs().sum() > 0
 
 
