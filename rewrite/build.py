@@ -10,11 +10,13 @@ import torch
 
 from .capture import capture
 from .emit import emit
-from .errors import CheckpointError
+from .errors import CheckpointError, QuantizationError
 from .pipeline import resolve_pass_names, run_pipeline
 from .source import load_source
 from .spec import RUNTIME_META_KEY, graph_spec
 from .verify import sample_batch
+
+QUANTIZE_PASSES = {"nf4": "quantize_nf4"}  # --quantize value -> the pass that makes it
 
 
 def build(
@@ -26,14 +28,16 @@ def build(
     device: str | torch.device = "cpu",
     force: bool = False,
     verify: bool = True,
+    quantize: str | None = None,
     progress: Callable[[str], None] = lambda message: None,
 ) -> Path:
     """Build a rewritten checkpoint in `out` and return its path.
 
     `passes`: None for every pass in canonical order, "none" for capture only, or names. With `verify`,
     each pass is checked against the stage before it on a left-padded sample batch with decode steps.
+    `quantize`: None (full precision) or "nf4", which appends the quantize_nf4 pass (docs/quantization.md).
     """
-    pass_names = resolve_pass_names(passes)
+    pass_names = resolve_pass_names(passes) + quantize_pass_names(quantize)
     out = Path(out)
     if out.exists() and not force:
         raise CheckpointError(f"{out} already exists; pass --force (force=True) to replace it")
@@ -50,3 +54,15 @@ def build(
          runtime_options=graph_module.meta.get(RUNTIME_META_KEY, {}))
     progress(f"done in {time.perf_counter() - start:.1f}s")
     return out
+
+
+def quantize_pass_names(quantize: str | None) -> list[str]:
+    """The passes that `--quantize` adds; `QuantizationError` for a quantization we do not make."""
+    if quantize is None:
+        return []
+    if quantize not in QUANTIZE_PASSES:
+        raise QuantizationError(
+            f"unknown quantization {quantize!r}: --quantize takes {', '.join(QUANTIZE_PASSES)} (bitsandbytes 4-bit "
+            "NormalFloat), or leave it out to keep the model's dtype"
+        )
+    return [QUANTIZE_PASSES[quantize]]

@@ -9,8 +9,8 @@ tensors under the module's path (names relative to it). A class opts in with two
     @classmethod
     def from_state(cls, config: dict, state: dict[str, Tensor]) -> nn.Module   # owns `state` afterwards
 
-`torch.nn.Linear`, which has neither, is handled here. Checkpoints of format 1 recorded a bare class name
-("Linear"); that form is still read.
+`torch.nn.Linear` and `torch.nn.Embedding`, which have neither, are handled here. Checkpoints of format 1
+recorded a bare class name ("Linear"); that form is still read.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .errors import CheckpointError
 
 ALLOWED_PACKAGES = ("runtime.ops.",)
 _LINEAR = "torch.nn.Linear"
+_EMBEDDING = "torch.nn.Embedding"
 
 
 def qualified_name(cls: type) -> str:
@@ -30,13 +31,15 @@ def qualified_name(cls: type) -> str:
 
 
 def is_callable_module(module: torch.nn.Module) -> bool:
-    return type(module) is torch.nn.Linear or hasattr(module, "emitted_config")
+    return type(module) in (torch.nn.Linear, torch.nn.Embedding) or hasattr(module, "emitted_config")
 
 
 def describe(module: torch.nn.Module) -> dict:
     """The manifest entry of a called module."""
     if type(module) is torch.nn.Linear:
         return {"class": _LINEAR, "config": {}}
+    if type(module) is torch.nn.Embedding:
+        return {"class": _EMBEDDING, "config": {"padding_idx": module.padding_idx}}
     return {"class": qualified_name(type(module)), "config": module.emitted_config()}
 
 
@@ -45,6 +48,8 @@ def build(path: str, entry: dict | str, state: dict[str, torch.Tensor]) -> torch
     class_name = entry if isinstance(entry, str) else entry.get("class")
     if class_name in ("Linear", _LINEAR):
         return _linear(path, state)
+    if class_name == _EMBEDDING:
+        return _embedding(path, entry["config"], state)
     cls = _allowed_class(path, class_name)
     try:
         return cls.from_state(entry.get("config", {}), state)
@@ -69,11 +74,22 @@ def _allowed_class(path: str, class_name: object) -> type:
 
 
 def _linear(path: str, state: dict[str, torch.Tensor]) -> torch.nn.Linear:
-    if "weight" not in state:
-        raise CheckpointError(f"the Linear module at {path} has no saved weight; rebuild the checkpoint")
-    weight, bias = state["weight"], state.get("bias")
+    weight, bias = _saved_weight(path, "Linear", state), state.get("bias")
     linear = torch.nn.Linear(weight.shape[1], weight.shape[0], bias=bias is not None, device="meta")
     linear.weight = torch.nn.Parameter(weight, requires_grad=weight.is_floating_point())
     if bias is not None:
         linear.bias = torch.nn.Parameter(bias, requires_grad=bias.is_floating_point())
     return linear
+
+
+def _embedding(path: str, config: dict, state: dict[str, torch.Tensor]) -> torch.nn.Embedding:
+    weight = _saved_weight(path, "Embedding", state)
+    embedding = torch.nn.Embedding(*weight.shape, padding_idx=config.get("padding_idx"), device="meta")
+    embedding.weight = torch.nn.Parameter(weight, requires_grad=weight.is_floating_point())
+    return embedding
+
+
+def _saved_weight(path: str, kind: str, state: dict[str, torch.Tensor]) -> torch.Tensor:
+    if "weight" not in state:
+        raise CheckpointError(f"the {kind} module at {path} has no saved weight; rebuild the checkpoint")
+    return state["weight"]

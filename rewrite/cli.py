@@ -34,6 +34,8 @@ def _add_build(subparsers) -> None:
     parser.add_argument("--device", default="cpu", help="device to build on (cpu, cuda)")
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     parser.add_argument("--no-verify", action="store_true", help="skip checking each pass numerically")
+    parser.add_argument("--quantize", help="nf4: attention projections and experts in bitsandbytes 4-bit NF4 "
+                        "(needs bitsandbytes); left out, weights keep --dtype")
     parser.set_defaults(func=_run_build)
 
 
@@ -50,6 +52,7 @@ def _run_build(args) -> int:
         device=args.device,
         force=args.force,
         verify=not args.no_verify,
+        quantize=args.quantize,
         progress=_progress,
     )
     print(out)
@@ -87,6 +90,9 @@ def _run_check(args) -> int:
         verdict = "PASS" if comparison.passed else "FAIL"
         print(f"{verdict}: max error {comparison.max_error:.3e} (absolute {comparison.max_absolute_error:.3e}), "
               f"tolerance {comparison.tolerance:.1e}")
+        if comparison.quantization_error is not None:
+            print(f"quantized checkpoint: checked against eager on its dequantized weights; against the original "
+                  f"weights the error is {comparison.quantization_error:.3e} (the quantization's, not judged)")
     return 0 if comparison.passed else 1
 
 

@@ -1,7 +1,8 @@
 """Write a checkpoint directory atomically: transformers' files, the generated module, the manifest.
 
 Layout: `config.json` and `model*.safetensors` exactly as `save_pretrained` writes them (so
-`GptOssForCausalLM.from_pretrained(DIR)` loads the directory), `module.py` (the generated graph code),
+`GptOssForCausalLM.from_pretrained(DIR)` loads the directory; a quantized build leaves out the weights it
+quantized, which only graph_tensors holds, in 4 bits), `module.py` (the generated graph code),
 `graph_tensors.safetensors` (tensors the graph needs that are not transformers weights),
 `graph.json` (the graph's structure, for `rewrite diff`) and `manifest.json`. Everything is written into a hidden sibling directory that is renamed into place at
 the end, so an interrupted build leaves no half-written output.
@@ -35,7 +36,7 @@ from .manifest import (
     file_digest,
 )
 from .report import PassReport
-from .spec import graph_spec
+from .spec import QUANTIZATION_META_KEY, graph_spec
 
 
 def emit(
@@ -64,10 +65,15 @@ def emit(
 
 
 def _write(directory: Path, graph_module, hf_model, source: dict, reports, runtime_options: dict) -> None:
-    hf_model.save_pretrained(directory)
+    quantization = graph_module.meta.get(QUANTIZATION_META_KEY)
     hf_state = hf_model.state_dict()
     graph_state = graph_module.state_dict(keep_vars=True)
     from_hf = sorted(name for name, tensor in graph_state.items() if _same_tensor(hf_state.get(name), tensor))
+    # weights a pass quantized are stored only in their 4-bit form (graph_tensors), not again in full precision
+    quantized = tuple(f"{path}." for path in quantization["modules"]) if quantization else ()
+    hf_model.save_pretrained(directory, state_dict={
+        name: tensor for name, tensor in hf_state.items() if name in set(from_hf) or not name.startswith(quantized)
+    })
     graph_only = {
         name: tensor.detach().contiguous() for name, tensor in graph_state.items() if name not in set(from_hf)
     }
@@ -93,6 +99,7 @@ def _write(directory: Path, graph_module, hf_model, source: dict, reports, runti
         "modules": {name: callable_modules.describe(module) for name, module in graph_module.named_modules()
                     if callable_modules.is_callable_module(module)},
         "runtime": runtime_options,
+        "quantization": quantization,
         "files": files,
     }
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")

@@ -19,3 +19,7 @@ class PassError(RewriteError):
 
 class VerificationError(RewriteError):
     """A rewritten module's outputs drifted from the reference beyond tolerance."""
+
+
+class QuantizationError(RewriteError):
+    """A quantization is unknown, stored in a form we cannot read, or its library (bitsandbytes) is missing."""

@@ -36,14 +36,30 @@ def node_kind(node: torch.fx.Node) -> str:
 
 
 def to_networkx(graph_module: torch.fx.GraphModule | torch.fx.Graph) -> nx.DiGraph:
-    """One networkx node per FX node (attribute `kind`), one edge per data dependency."""
-    graph = graph_module.graph if isinstance(graph_module, torch.fx.GraphModule) else graph_module
+    """One networkx node per FX node (attribute `kind`), one edge per data dependency.
+
+    The graphs of called GraphModules (the layer modules) are included, their nodes named `PATH/name`:
+    the call's arguments feed their placeholders and their output feeds the call, so the whole model is
+    one data-flow graph."""
     digraph = nx.DiGraph()
-    for node in graph.nodes:
-        digraph.add_node(node.name, kind=node_kind(node))
-        for source in node.all_input_nodes:
-            digraph.add_edge(source.name, node.name)
+    _add_graph(digraph, graph_module, "")
     return digraph
+
+
+def _add_graph(digraph: nx.DiGraph, graph_module: torch.fx.GraphModule | torch.fx.Graph, prefix: str) -> None:
+    graph = graph_module.graph if isinstance(graph_module, torch.fx.GraphModule) else graph_module
+    for node in graph.nodes:
+        digraph.add_node(prefix + node.name, kind=node_kind(node))
+        for source in node.all_input_nodes:
+            digraph.add_edge(prefix + source.name, prefix + node.name)
+        called = graph_module.get_submodule(node.target) if node.op == "call_module" else None
+        if isinstance(called, torch.fx.GraphModule):
+            inner = f"{prefix}{node.target}/"
+            _add_graph(digraph, called, inner)
+            placeholders = [item for item in called.graph.nodes if item.op == "placeholder"]
+            for argument, placeholder in zip(node.args, placeholders, strict=True):
+                digraph.add_edge(prefix + argument.name, inner + placeholder.name)
+            digraph.add_edge(inner + called.graph.output_node().name, prefix + node.name)
 
 
 @dataclass

@@ -10,7 +10,7 @@ from pathlib import Path
 import torch
 import transformers
 
-from .errors import CheckpointError
+from .errors import CheckpointError, QuantizationError
 
 FORMAT = "gpt-oss-rewrite-checkpoint"
 FORMAT_VERSION = 1
@@ -18,6 +18,8 @@ MANIFEST_NAME = "manifest.json"
 MODULE_NAME = "module.py"
 GRAPH_TENSORS_NAME = "graph_tensors.safetensors"
 GRAPH_STRUCTURE_NAME = "graph.json"
+BITSANDBYTES_4BIT = "bitsandbytes-4bit"
+QUANTIZATION_METHODS = (BITSANDBYTES_4BIT,)  # the manifest's "quantization"."method" values `load` reads
 
 
 def package_version() -> str:
@@ -77,6 +79,12 @@ def check_compatible(manifest: dict, known_passes: set[str]) -> None:
         raise CheckpointError(
             f"checkpoint was built with passes this installation does not know: {', '.join(unknown)}; "
             "upgrade gpt-oss-rewrite or rebuild the checkpoint"
+        )
+    method = (manifest.get("quantization") or {}).get("method")
+    if manifest.get("quantization") is not None and method not in QUANTIZATION_METHODS:
+        raise QuantizationError(
+            f"checkpoint weights are quantized with {method!r}, which this gpt-oss-rewrite cannot read (it reads "
+            f"{', '.join(QUANTIZATION_METHODS)}); rebuild it with `rewrite build --quantize nf4`, or without --quantize"
         )
 
 

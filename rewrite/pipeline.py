@@ -49,7 +49,9 @@ def run_pipeline(
     """Apply `pass_names` to `graph_module` in place and return their reports.
 
     With `verify_batch`, each stage's outputs are compared with the stage before it; a pass that moves
-    any output more than `tolerance` raises `VerificationError` naming the pass and the output.
+    any output more than `tolerance` raises `VerificationError` naming the pass and the output. A pass with an
+    `exact_reference` (quantization) is compared with itself run in that context (its weights dequantized), and
+    its error against the stage before goes to `report.details["error_vs_previous_stage"]`.
     """
     registry = available_passes()
     spec = graph_spec(graph_module)
@@ -68,7 +70,12 @@ def run_pipeline(
             raise PassError(f"pass {name} left an invalid graph: {error}") from error
         after = _outputs(graph_module, verify_batch)
         if verify_batch is not None:
-            comparison = compare(after, before, tolerance, statistic)
+            expected = before
+            if registry[name].exact_reference is not None:
+                report.details["error_vs_previous_stage"] = compare(after, before, tolerance, statistic).max_error
+                with registry[name].exact_reference(graph_module):
+                    expected = _outputs(graph_module, verify_batch)
+            comparison = compare(after, expected, tolerance, statistic)
             report.max_error = comparison.max_error
             if not comparison.passed:
                 worst = max(comparison.scaled_errors, key=comparison.scaled_errors.get)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -37,9 +38,12 @@ class GraphPass:
     """A named rewrite: `apply` edits the GraphModule in place and returns its report.
 
     `apply` must leave the graph linted and recompiled, with the module's outputs equal to what they
-    were before within the dtype's tolerance.
+    were before within the dtype's tolerance. A pass that approximates on purpose (quantization) gives
+    `exact_reference`: a context manager in which the graph computes what it approximates (its weights
+    dequantized); the pipeline verifies the stage against the previous one run in that context instead.
     """
 
     name: str
     apply: Callable[[torch.fx.GraphModule], PassReport]
     description: str
+    exact_reference: Callable[[torch.fx.GraphModule], AbstractContextManager] | None = None

@@ -18,6 +18,7 @@ import torch
 
 SPEC_META_KEY = "gpt_oss_rewrite_spec"
 RUNTIME_META_KEY = "gpt_oss_rewrite_runtime"  # options passes leave for the runtime (manifest "runtime")
+QUANTIZATION_META_KEY = "gpt_oss_rewrite_quantization"  # how weights were quantized (manifest "quantization")
 
 
 @dataclass(frozen=True)

@@ -117,6 +117,8 @@ class Comparison:
     scales: dict[str, float]
     tolerance: float
     statistic: str = "max"
+    # quantized checkpoints: the same statistic against transformers on the original, unquantized weights
+    quantization_error: float | None = None
     scaled_errors: dict[str, float] = field(init=False)
     layer_errors: dict[str, float] = field(init=False)
 
@@ -152,6 +154,7 @@ class Comparison:
             "per_phase_absolute": self.errors,
             "per_phase_mean_absolute": self.mean_errors,
             "per_phase_scale": self.scales,
+            "quantization_error": self.quantization_error,
         }
 
 

@@ -64,7 +64,9 @@ class GenerationEngine:
         if self.compile:
             options = supported_inductor_options(model.runtime_options.get("inductor_options", {}))
             options["triton.cudagraphs"] = self.cuda_graphs  # what mode="reduce-overhead" sets
-            self._decode = torch.compile(decode_one_token, fullgraph=True, dynamic=False, options=options)
+            # not fullgraph: 4-bit experts dequantize one expert at a time in an eager loop, a graph break per layer;
+            # full-precision graphs compile whole (tools/bench_generate.py counts the graphs)
+            self._decode = torch.compile(decode_one_token, dynamic=False, options=options)
 
     @torch.no_grad()
     def generate(

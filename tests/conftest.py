@@ -38,3 +38,9 @@ def tiny_checkpoint(tmp_path_factory):
     """A capture-only checkpoint of the tiny preset; tests must not modify it (copy it first)."""
     out = tmp_path_factory.mktemp("checkpoints") / "tiny-none"
     return build(out, preset="tiny", passes="none")
+
+
+@pytest.fixture(scope="session")
+def full_checkpoint(tmp_path_factory):
+    """A checkpoint of the tiny preset built with the default passes; tests must not modify it."""
+    return build(tmp_path_factory.mktemp("checkpoints") / "tiny-default", preset="tiny")

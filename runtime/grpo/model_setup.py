@@ -13,6 +13,7 @@ from rewrite.load import load
 from rewrite.model import RewrittenGptOss
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.errors import GRPOModelError
+from runtime.ops.nf4_experts_lora import register_with
 
 
 def load_policy(model: str | Path | RewrittenGptOss, config: GRPOConfig) -> tuple[RewrittenGptOss, Path | None]:
@@ -28,28 +29,32 @@ def load_policy(model: str | Path | RewrittenGptOss, config: GRPOConfig) -> tupl
 
 
 def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
-    """Wrap `model.graph_module` in a peft model with LoRA on `config.lora_target_modules` (in place); only the
-    adapters are trainable. The adapters saved from it load with `PeftModel.from_pretrained` on the base
-    transformers model, since the linear modules keep transformers' names."""
+    """Wrap `model.graph_module` in a peft model with LoRA on `config.lora_target_modules` and
+    `config.lora_target_parameters` (in place); only the adapters are trainable. The adapters saved from it load
+    with `PeftModel.from_pretrained` on the base transformers model, since modules and expert tensors keep
+    transformers' names (4-bit experts too: `runtime.ops.nf4_experts_lora`)."""
     if isinstance(model.graph_module, PeftModel):
         raise GRPOModelError(
             "the model already carries peft adapters: pass the base model and set LoRA through GRPOConfig's "
             "lora_* fields (--lora-r, --lora-alpha, --lora-dropout, --lora-target-modules)."
         )
-    lora_config = LoraConfig(
+    lora_config = register_with(LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
         lora_dropout=config.lora_dropout,
         target_modules=list(config.lora_target_modules),
-    )
+        target_parameters=list(config.lora_target_parameters) or None,
+    ))
     was_training = model.training
     try:
         model.graph_module = get_peft_model(model.graph_module, lora_config)
     except ValueError as error:
         raise GRPOModelError(
-            f"LoRA cannot attach to {', '.join(config.lora_target_modules)} ({error}). Targets must be linear "
-            "modules named as in transformers (q_proj, k_proj, v_proj, o_proj, router, lm_head): build the "
-            "checkpoint with the default passes (they include linear_modules), or change --lora-target-modules."
+            f"LoRA cannot attach to {', '.join([*config.lora_target_modules, *config.lora_target_parameters])} "
+            f"({error}). Targets must be linear modules named as in transformers (q_proj, k_proj, v_proj, o_proj, "
+            "router, lm_head) and expert tensors (mlp.experts.gate_up_proj, mlp.experts.down_proj): build the "
+            "checkpoint with the default passes (they include linear_modules and moe_grouped), or change "
+            "--lora-target-modules / --lora-target-parameters."
         ) from error
     model.train(was_training)  # get_peft_model leaves the wrapped module in training mode
     return model.graph_module

@@ -73,6 +73,7 @@ def grouped_forward(
     return routing.combine(down * routing.weight_of_pair[:, None])
 
 
+@torch.compiler.disable  # data-dependent loop: a compiled step runs it eagerly between its graphs
 def expert_loop(
     hidden_states: torch.Tensor,
     routing: Routing,
@@ -165,6 +166,10 @@ class GroupedExperts(torch.nn.Module):
     """Drop-in for transformers' `GptOssExperts`: the same parameter names, shapes and layout (so checkpoints, peft
     `target_parameters` and `PeftModel.from_pretrained` see the same model) and the same call
     `(hidden_states [T, H], router_indices [T, k], routing_weights [T, k]) -> [T, H]`."""
+
+    # transformers marks GptOssExperts so: weights are [experts, in, out]. peft reads it to shape the LoRA factors
+    # of `target_parameters`; without it an adapter saved here does not load on transformers' model.
+    is_transposed = True
 
     def __init__(
         self,

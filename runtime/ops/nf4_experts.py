@@ -1,0 +1,163 @@
+"""`NF4Experts`: gpt-oss experts with every expert's matrices quantized to 4 bits on its own, dequantized one expert
+at a time inside the op.
+
+Storage, per matrix M in (gate_up_proj [E, H, 2I], down_proj [E, I, H], transformers' layout): `M` is a uint8
+parameter [E, H*2I/2] of packed codes (a parameter, frozen, so peft's `target_parameters` finds it by name), and
+buffers `M_absmax`, `M_nested_absmax`, `M_offset` hold each expert's bitsandbytes `QuantState` tensors stacked
+(`runtime.ops.four_bit`); the biases stay in the compute dtype.
+
+Numbers: `GroupedExperts`' on the dequantized weights (the same `expert_loop`), plus an optional LoRA delta per
+matrix: expert e computes `x @ (dequantize(M[e]) + scaling * lhs[e] @ rhs[e])` as `x @ dequantize(M[e]) +
+scaling * (x @ lhs[e]) @ rhs[e]`. The base product's backward dequantizes again instead of keeping the weight, so
+no full-precision expert outlives its matmul, in the forward or the backward; only the LoRA factors get gradients.
+`runtime.ops.nf4_experts_lora.ParamWrapper` (peft) sets the factors while it calls the module.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from runtime.ops.four_bit import NESTED_BLOCKSIZE, FourBitFormat, dequantize_with_torch, import_bitsandbytes
+from runtime.ops.grouped_experts import GroupedExperts, Routing, expert_loop
+
+MATRICES = ("gate_up_proj", "down_proj")
+# (lhs [E, in, r], rhs [E, r, out], scaling): a matrix's LoRA delta per expert, lhs[e] @ rhs[e] * scaling
+LoraFactors = tuple[torch.Tensor, torch.Tensor, float]
+
+
+class _FrozenMatmul(torch.autograd.Function):
+    """`inputs @ weight_of()` for a frozen weight that is rebuilt in the backward instead of kept."""
+
+    @staticmethod
+    def forward(ctx, inputs, weight_of):
+        ctx.weight_of = weight_of
+        return inputs @ weight_of()
+
+    @staticmethod
+    def backward(ctx, grad_output):
+        return grad_output @ ctx.weight_of().T, None
+
+
+class _ExpertMatrix:
+    """Expert e's matrix M as the right operand of `x @ M`, which is how `expert_loop` uses it."""
+
+    def __init__(self, experts: NF4Experts, name: str, expert: int) -> None:
+        self.experts, self.name, self.expert = experts, name, expert
+
+    def __rmatmul__(self, inputs: torch.Tensor) -> torch.Tensor:
+        output = _FrozenMatmul.apply(inputs, lambda: self.experts.dequantize(self.name, self.expert))
+        factors = self.experts.lora_factors.get(self.name)
+        if factors is None:
+            return output
+        lhs, rhs, scaling = factors
+        low_rank = (inputs.to(lhs.dtype) @ lhs[self.expert]) @ rhs[self.expert]
+        return output + (scaling * low_rank).to(output.dtype)
+
+
+class NF4Experts(torch.nn.Module):
+    """Drop-in for `GroupedExperts` with 4-bit expert matrices: the same call and biases, the same numbers on the
+    dequantized weights."""
+
+    is_transposed = True  # as GroupedExperts: [experts, in, out] matrices, which peft's LoRA factors follow
+
+    def __init__(self, shapes: dict[str, list[int]], num_experts: int, four_bit_format: FourBitFormat,
+                 alpha: float, limit: float) -> None:
+        super().__init__()
+        self.shapes = {name: tuple(shapes[name]) for name in MATRICES}
+        self.num_experts = num_experts
+        self.four_bit_format = four_bit_format
+        self.alpha, self.limit = alpha, limit
+        self.lora_factors: dict[str, LoraFactors] = {}
+
+    @classmethod
+    def quantize(cls, experts: GroupedExperts, four_bit_format: FourBitFormat) -> NF4Experts:
+        """Quantize each expert's matrices separately (never a second copy of all experts); biases are shared."""
+        functional = import_bitsandbytes().functional
+        shapes = {name: list(getattr(experts, name).shape[1:]) for name in MATRICES}
+        module = cls(shapes, experts.num_experts, four_bit_format, experts.alpha, experts.limit)
+        for name in MATRICES:
+            pieces = []
+            for weight in getattr(experts, name).detach():
+                codes, state = functional.quantize_4bit(
+                    weight.contiguous(), blocksize=four_bit_format.blocksize,
+                    compress_statistics=four_bit_format.double_quant, quant_type=four_bit_format.quant_type,
+                )
+                pieces.append((codes.view(-1), state))
+            module._store(name, pieces)
+        module.gate_up_proj_bias, module.down_proj_bias = experts.gate_up_proj_bias, experts.down_proj_bias
+        return module
+
+    def _store(self, name: str, pieces: list) -> None:
+        states = [state for _, state in pieces]
+        self.register_parameter(name, torch.nn.Parameter(torch.stack([codes for codes, _ in pieces]), requires_grad=False))
+        self.register_buffer(f"{name}_absmax", torch.stack([state.absmax for state in states]))
+        self.register_buffer("quant_map", states[0].code)
+        if self.four_bit_format.double_quant:
+            self.register_buffer(f"{name}_nested_absmax", torch.stack([state.state2.absmax for state in states]))
+            self.register_buffer(f"{name}_offset", torch.stack([torch.as_tensor(state.offset) for state in states]))
+            self.register_buffer("nested_quant_map", states[0].state2.code)
+
+    def dequantize(self, name: str, expert: int) -> torch.Tensor:
+        """Expert `expert`'s matrix `name` in the compute dtype, in transformers' [in, out] layout."""
+        functional = import_bitsandbytes().functional
+        nested = None
+        if self.four_bit_format.double_quant:
+            nested = functional.QuantState(
+                absmax=getattr(self, f"{name}_nested_absmax")[expert], code=self.nested_quant_map,
+                blocksize=NESTED_BLOCKSIZE, dtype=torch.float32,
+            )
+        state = functional.QuantState(
+            absmax=getattr(self, f"{name}_absmax")[expert], shape=torch.Size(self.shapes[name]),
+            code=self.quant_map, blocksize=self.four_bit_format.blocksize, quant_type=self.four_bit_format.quant_type,
+            dtype=self.four_bit_format.dtype,
+            offset=getattr(self, f"{name}_offset")[expert] if nested is not None else None, state2=nested,
+        )
+        codes = getattr(self, name)[expert]
+        if codes.device.type == "cpu":
+            return dequantize_with_torch(codes, state)
+        return functional.dequantize_4bit(codes, state)
+
+    def forward(
+        self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
+    ) -> torch.Tensor:
+        routing = Routing(router_indices, routing_weights, self.num_experts)
+        return expert_loop(hidden_states, routing, self._expert_weights, self.alpha, self.limit)
+
+    def _expert_weights(self, expert: int):
+        return (_ExpertMatrix(self, "gate_up_proj", expert), self.gate_up_proj_bias[expert],
+                _ExpertMatrix(self, "down_proj", expert), self.down_proj_bias[expert])
+
+    def dequantized(self) -> GroupedExperts:
+        """The full-precision `GroupedExperts` this module computes without LoRA (biases shared)."""
+        weights = {name: torch.stack([self.dequantize(name, e) for e in range(self.num_experts)]) for name in MATRICES}
+        return GroupedExperts(weights["gate_up_proj"], self.gate_up_proj_bias, weights["down_proj"],
+                              self.down_proj_bias, self.alpha, self.limit)
+
+    def emitted_config(self) -> dict:
+        return {"shapes": {name: list(shape) for name, shape in self.shapes.items()}, "num_experts": self.num_experts,
+                "format": self.four_bit_format.to_json(), "alpha": self.alpha, "limit": self.limit}
+
+    @classmethod
+    def from_state(cls, config: dict, state: dict[str, torch.Tensor]) -> NF4Experts:
+        module = cls(config["shapes"], int(config["num_experts"]), FourBitFormat.from_json(config["format"]),
+                     float(config["alpha"]), float(config["limit"]))
+        missing = sorted(module.state_names() - set(state))
+        if missing:
+            raise KeyError(f"no saved {', '.join(missing)}")
+        for name, tensor in state.items():
+            if name in MATRICES or name.endswith("_bias"):
+                module.register_parameter(name, torch.nn.Parameter(tensor, requires_grad=tensor.is_floating_point()))
+            else:
+                module.register_buffer(name, tensor)
+        return module
+
+    def state_names(self) -> set[str]:
+        """The names of the tensors this module's format stores."""
+        per_matrix = ("", "_bias", "_absmax", *(("_nested_absmax", "_offset") if self.four_bit_format.double_quant else ()))
+        shared = ("quant_map", *(("nested_quant_map",) if self.four_bit_format.double_quant else ()))
+        return {f"{name}{suffix}" for name in MATRICES for suffix in per_matrix} | set(shared)
+
+    def extra_repr(self) -> str:
+        hidden, double_intermediate = self.shapes["gate_up_proj"]
+        return (f"experts={self.num_experts}, hidden={hidden}, intermediate={double_intermediate // 2}, "
+                f"{self.four_bit_format.quant_type}, blocksize={self.four_bit_format.blocksize}")
