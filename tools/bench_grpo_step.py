@@ -81,6 +81,62 @@ def step(generate, logprobs, parameters, prompt_ids, prompt_mask, args) -> dict:
     return results
 
 
+def sampling_options(args) -> dict:
+    return dict(do_sample=True, temperature=1.0, max_new_tokens=args.new_tokens)
+
+
+def ours_phases(ours: RewrittenGptOss, args, **memory_options) -> tuple:
+    """`step`'s (generate, logprobs, trainable parameters) for our policy (LoRA already attached);
+    `memory_options` go to `completion_logprobs` (e.g. activation_offload)."""
+    engine = GenerationEngine(ours)
+    sampling = sampling_options(args)
+
+    def ours_generate(ids, mask):
+        output = engine.generate(ids, mask, **sampling)
+        return output.sequences, output.completion_mask
+
+    def ours_logprobs(sequences, mask, prompt_length):
+        return completion_logprobs(ours, sequences, mask, prompt_length, temperature=1.0, chunk_size=1024,
+                                   gradient_checkpointing=True, **memory_options)
+
+    return ours_generate, ours_logprobs, [p for p in ours.graph_module.parameters() if p.requires_grad]
+
+
+def transformers_phases(hf, args) -> tuple:
+    """`step`'s (generate, logprobs, trainable parameters) for a transformers + peft model, as TRL runs it."""
+    hf.gradient_checkpointing_enable()
+    sampling = sampling_options(args)
+
+    def hf_generate(ids, mask):
+        hf.eval()  # with gradient checkpointing in train mode transformers turns the KV cache off
+        with torch.no_grad():
+            sequences = hf.generate(input_ids=ids, attention_mask=mask, min_new_tokens=args.new_tokens,
+                                    pad_token_id=0, **sampling)
+        hf.train()
+        return sequences, torch.ones_like(sequences[:, ids.shape[1]:])
+
+    def hf_logprobs(sequences, mask, prompt_length):
+        logits = hf(input_ids=sequences, attention_mask=mask, position_ids=pad_aware_position_ids(mask),
+                    use_cache=False).logits[:, prompt_length - 1 : -1].float()
+        return logits.log_softmax(-1).gather(-1, sequences[:, prompt_length:, None]).squeeze(-1)
+
+    hf.train()
+    return hf_generate, hf_logprobs, [p for p in hf.parameters() if p.requires_grad]
+
+
+def prompts(args, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """`args.prompts` random prompts of 64 tokens, each repeated `args.generations` times, and their mask."""
+    prompt_ids = torch.randint(3, vocab_size // 2, (args.prompts, 64), device=args.device)
+    prompt_ids = prompt_ids.repeat_interleave(args.generations, dim=0)
+    return prompt_ids, torch.ones_like(prompt_ids)
+
+
+def timed_step(phases: tuple, prompt_ids, prompt_mask, args) -> dict:
+    """One warm-up step (compilation), then the timed one."""
+    step(*phases, prompt_ids, prompt_mask, args)
+    return step(*phases, prompt_ids, prompt_mask, args)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--preset", default="gpt-oss-20b")
@@ -101,51 +157,17 @@ def main() -> None:
     ours = RewrittenGptOss(graph_module, graph_spec(graph_module))
     lora = LoraConfig(r=16, lora_alpha=32, target_modules=TARGETS)
     ours.graph_module = get_peft_model(ours.graph_module, lora)
-    engine = GenerationEngine(ours)
-    prompt_ids = torch.randint(3, model.config.vocab_size // 2, (args.prompts, 64), device=args.device)
-    prompt_ids = prompt_ids.repeat_interleave(args.generations, dim=0)
-    prompt_mask = torch.ones_like(prompt_ids)
-    sampling = dict(do_sample=True, temperature=1.0, max_new_tokens=args.new_tokens)
-
-    def ours_generate(ids, mask):
-        output = engine.generate(ids, mask, **sampling)
-        return output.sequences, output.completion_mask
-
-    def ours_logprobs(sequences, mask, prompt_length):
-        return completion_logprobs(ours, sequences, mask, prompt_length, temperature=1.0, chunk_size=1024,
-                                   gradient_checkpointing=True)
-
-    ours_parameters = [p for p in ours.graph_module.parameters() if p.requires_grad]
+    prompt_ids, prompt_mask = prompts(args, model.config.vocab_size)
     device_name = torch.cuda.get_device_name() if args.device == "cuda" else "cpu"
     result = {"device": device_name, "torch": torch.__version__, "preset": args.preset,
               "prompts": args.prompts, "generations": args.generations, "new_tokens": args.new_tokens,
               "lora_r": 16, "targets": TARGETS, "micro_batch": args.micro_batch}
-    step(ours_generate, ours_logprobs, ours_parameters, prompt_ids, prompt_mask, args)  # warm-up
-    result["ours"] = step(ours_generate, ours_logprobs, ours_parameters, prompt_ids, prompt_mask, args)
+    result["ours"] = timed_step(ours_phases(ours, args), prompt_ids, prompt_mask, args)
     print(json.dumps(result["ours"]), file=sys.stderr, flush=True)
 
     if not args.skip_transformers:
-        del engine
-        hf = get_peft_model(model, lora)
-        hf.gradient_checkpointing_enable()
-
-        def hf_generate(ids, mask):
-            hf.eval()  # with gradient checkpointing in train mode transformers turns the KV cache off
-            with torch.no_grad():
-                sequences = hf.generate(input_ids=ids, attention_mask=mask, min_new_tokens=args.new_tokens,
-                                        pad_token_id=0, **sampling)
-            hf.train()
-            return sequences, torch.ones_like(sequences[:, ids.shape[1]:])
-
-        def hf_logprobs(sequences, mask, prompt_length):
-            logits = hf(input_ids=sequences, attention_mask=mask, position_ids=pad_aware_position_ids(mask),
-                        use_cache=False).logits[:, prompt_length - 1 : -1].float()
-            return logits.log_softmax(-1).gather(-1, sequences[:, prompt_length:, None]).squeeze(-1)
-
-        hf.train()
-        hf_parameters = [p for p in hf.parameters() if p.requires_grad]
-        step(hf_generate, hf_logprobs, hf_parameters, prompt_ids, prompt_mask, args)  # warm-up
-        result["transformers_peft"] = step(hf_generate, hf_logprobs, hf_parameters, prompt_ids, prompt_mask, args)
+        hf_phases = transformers_phases(get_peft_model(model, lora), args)
+        result["transformers_peft"] = timed_step(hf_phases, prompt_ids, prompt_mask, args)
         result["speedup_total"] = round(result["transformers_peft"]["total_s"] / result["ours"]["total_s"], 2)
     print(json.dumps(result, indent=1))
 

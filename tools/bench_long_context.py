@@ -47,39 +47,54 @@ def make_forward(name: str, model):
     return hf_forward
 
 
-def attempt(forward, length: int, vocab: int) -> tuple[bool, float, str]:
-    gc.collect()
-    torch.cuda.empty_cache()
-    torch.cuda.reset_peak_memory_stats()
-    ids = torch.randint(0, vocab, (1, length), device="cuda")
-    try:
+def full_logits_step(forward):
+    """A training step: cross-entropy over every position of `forward(ids)`'s logits, then backward."""
+    def step(ids):
         logits = forward(ids)
         loss = torch.nn.functional.cross_entropy(logits[0, :-1].float(), ids[0, 1:])
         del logits
         loss.backward()
-        torch.cuda.synchronize()
-        return True, torch.cuda.max_memory_allocated() / 2**30, ""
+
+    return step
+
+
+def attempt(train_step, length: int, vocab: int, device: str = "cuda") -> tuple[bool, float, str]:
+    """Run `train_step` on one random sequence of `length` tokens; (fits, peak GiB, error). Out of memory and
+    other errors are caught, and the memory they held is freed before the next attempt."""
+    on_cuda = device == "cuda"
+    gc.collect()
+    if on_cuda:
+        torch.cuda.empty_cache()
+        torch.cuda.reset_peak_memory_stats()
+    ids = torch.randint(0, vocab, (1, length), device=device)
+    peak = (lambda: torch.cuda.max_memory_allocated() / 2**30) if on_cuda else (lambda: 0.0)
+    try:
+        train_step(ids)
+        if on_cuda:
+            torch.cuda.synchronize()
+        return True, peak(), ""
     except torch.OutOfMemoryError:
-        return False, torch.cuda.max_memory_allocated() / 2**30, "out of memory"
+        return False, peak(), "out of memory"
     except Exception as error:  # a candidate that crashes is reported, not fatal to the benchmark
         return False, 0.0, f"{type(error).__name__}: {str(error)[:300]}"
 
 
-def longest(forward, vocab: int, limit: int) -> dict:
+def longest(train_step, vocab: int, limit: int, granularity: int = GRANULARITY, device: str = "cuda") -> dict:
+    """The longest sequence `train_step` fits: doubling from `granularity`, then bisecting to `granularity`."""
     tried = []
     good, bad = 0, None
-    length = GRANULARITY
+    length = granularity
     while length <= limit:
-        ok, peak, error = attempt(forward, length, vocab)
+        ok, peak, error = attempt(train_step, length, vocab, device)
         tried.append({"tokens": length, "fits": ok, "peak_gib": round(peak, 2), "error": error})
         if not ok:
             bad = length
             break
         good = length
         length *= 2
-    while bad is not None and bad - good > GRANULARITY:
-        middle = (good + bad) // 2 // GRANULARITY * GRANULARITY
-        ok, peak, error = attempt(forward, middle, vocab)
+    while bad is not None and bad - good > granularity:
+        middle = (good + bad) // 2 // granularity * granularity
+        ok, peak, error = attempt(train_step, middle, vocab, device)
         tried.append({"tokens": middle, "fits": ok, "peak_gib": round(peak, 2), "error": error})
         good, bad = (middle, bad) if ok else (good, middle)
     best = max((t for t in tried if t["fits"]), key=lambda t: t["tokens"], default=None)
@@ -98,7 +113,8 @@ def main() -> None:
     results = {"device": torch.cuda.get_device_name(), "preset": args.preset, "candidates": {}}
     for name in args.candidates:
         start = time.perf_counter()
-        results["candidates"][name] = longest(make_forward(name, model), model.config.vocab_size, args.limit)
+        step = full_logits_step(make_forward(name, model))
+        results["candidates"][name] = longest(step, model.config.vocab_size, args.limit)
         results["candidates"][name]["seconds"] = round(time.perf_counter() - start, 1)
         model.zero_grad(set_to_none=True)
         print(json.dumps({name: results["candidates"][name]}), file=sys.stderr, flush=True)

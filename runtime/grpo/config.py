@@ -71,7 +71,10 @@ class GRPOConfig:
     )
     gradient_checkpointing: bool = field(
         default=True,
-        metadata={"help": "Recompute activations in the backward pass to save memory, at some speed cost."},
+        metadata={
+            "help": "Recompute activations in the backward pass to save memory, at some speed cost: layer by layer "
+            "when the checkpoint has layer modules (the layer_modules pass), else the whole forward at once."
+        },
     )
     logging_steps: int = field(default=10, metadata={"help": "Log metrics every this many optimizer steps."})
     save_steps: int = field(
@@ -86,6 +89,14 @@ class GRPOConfig:
     use_cpu: bool = field(
         default=False,
         metadata={"help": "Train on the CPU even when CUDA is available (used when the model is given as a directory)."},
+    )
+    fsdp: bool = field(
+        default=False,
+        metadata={
+            "help": "Shard the frozen base model across the processes with FSDP2 (under torchrun), built on the meta "
+            "device and loaded shard by shard from the checkpoint directory. Unlike TRL's fsdp option (strings of "
+            "FSDP1 options) it is a switch: the LoRA adapters stay whole on every process."
+        },
     )
 
     # Generation
@@ -193,6 +204,14 @@ class GRPOConfig:
             "help": "Names of the linear modules that get LoRA adapters (default: the attention projections)."
         },
     )
+    lora_target_parameters: list[str] = field(
+        default_factory=list,
+        metadata={
+            "help": "Parameters that get LoRA adapters, as peft's LoraConfig.target_parameters (names or name "
+            "suffixes): 'mlp.experts.gate_up_proj mlp.experts.down_proj' adapts every expert, in full precision or "
+            "nf4. peft's parameter LoRA has no dropout, so it needs lora_dropout 0. Default: none."
+        },
+    )
 
     # Memory (ours)
     logprob_chunk_size: int = field(
@@ -200,6 +219,21 @@ class GRPOConfig:
         metadata={
             "help": "Completion tokens per chunk when computing log-probs, so that the [batch, tokens, vocab] "
             "logits never exist at once."
+        },
+    )
+    activation_offloading: bool = field(
+        default=False,
+        metadata={
+            "help": "Copy the activations kept for the backward pass to CPU memory (pinned) and back when needed. "
+            "With gradient_checkpointing these are only the decoder layers' inputs. Saves GPU memory on long "
+            "sequences at the cost of host-device copies."
+        },
+    )
+    embedding_offload: bool = field(
+        default=False,
+        metadata={
+            "help": "Keep the embedding table in CPU memory (pinned) and send only the batch's rows to the GPU. "
+            "Saves vocab x hidden of GPU memory (1.1 GiB on gpt-oss-20b); decoding then runs without CUDA graphs."
         },
     )
 
@@ -275,6 +309,11 @@ def _find_problems(config: GRPOConfig) -> list[str]:
         value = getattr(config, name)
         if value is not None and not is_valid(value):
             problems.append(f"{_describe(name, value)} must be {requirement}.")
+    if config.lora_target_parameters and config.lora_dropout:
+        problems.append(
+            f"lora_dropout={config.lora_dropout!r} must be 0 with lora_target_parameters: peft's LoRA on parameters "
+            "has no dropout; pass --lora-dropout 0."
+        )
     if config.num_generations > 0 and config.global_batch_size % config.num_generations != 0:
         problems.append(
             f"the global batch (per_device_train_batch_size * gradient_accumulation_steps = "

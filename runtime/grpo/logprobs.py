@@ -17,6 +17,7 @@ from torch.utils.checkpoint import checkpoint
 
 from rewrite.model import RewrittenGptOss
 from runtime.grpo.errors import GRPOModelError
+from runtime.grpo.memory import ActivationOffload, forward_for_backward
 
 
 def completion_logprobs(
@@ -28,16 +29,20 @@ def completion_logprobs(
     temperature: float,
     chunk_size: int,
     gradient_checkpointing: bool = False,
+    activation_offload: ActivationOffload | None = None,
 ) -> torch.Tensor:
     """[B, C] float32 log-probs of the completion tokens `input_ids[:, prompt_length:]` under `model`.
 
     As TRL, the logits are divided by `temperature` before the log-softmax, so the values are those of the
     distribution the completions were sampled from. Gradients flow when grad mode is on; with
-    `gradient_checkpointing` the graph's activations are recomputed in the backward pass instead of kept.
+    `gradient_checkpointing` the graph's activations are recomputed in the backward pass instead of kept, and
+    with `activation_offload` what is kept lives in CPU memory (see `runtime.grpo.memory`).
     """
     batch_size, completion_length = input_ids.shape[0], input_ids.shape[1] - prompt_length
-    if torch.is_grad_enabled() and gradient_checkpointing:
-        hidden = checkpoint(final_hidden_states, model, input_ids, attention_mask, use_reentrant=False)
+    if torch.is_grad_enabled():
+        hidden = forward_for_backward(final_hidden_states, model.graph_module, model, input_ids, attention_mask,
+                                      gradient_checkpointing=gradient_checkpointing,
+                                      activation_offload=activation_offload)
     else:
         hidden = final_hidden_states(model, input_ids, attention_mask)
     # position t predicts token t + 1, so completion tokens are predicted from positions P - 1 .. T - 2

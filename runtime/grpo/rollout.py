@@ -2,7 +2,8 @@
 
 Each prompt is repeated `num_generations` times and generated on its own, with a generator seeded from
 (seed, step, prompt index): a group's completions depend on nothing else in the batch, so they are the same
-however the prompts are split between processes, and the same after a resume.
+however the prompts are split between processes, and the same after a resume. `gather_completions` joins the
+processes' shares into the step's whole batch.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import torch
 
 from runtime.generate import GenerationEngine
 from runtime.grpo.config import GRPOConfig
+from runtime.grpo.distributed import Distributed
 from runtime.grpo.seeding import sampling_generator
 
 
@@ -45,11 +47,13 @@ def sample_completions(
     step: int,
     stop_token_ids: list[int],
     pad_token_id: int,
+    first_prompt_index: int = 0,
 ) -> Completions:
-    """`config.num_generations` sampled completions of each prompt (token ids), seeded per (seed, step, index)."""
+    """`config.num_generations` sampled completions of each prompt (token ids), seeded per (seed, step, index);
+    `prompts[i]` is prompt `first_prompt_index + i` of the step."""
     device = engine.model.device
     groups = []
-    for prompt_index, prompt in enumerate(prompts):
+    for prompt_index, prompt in enumerate(prompts, start=first_prompt_index):
         prompt_ids = torch.tensor([prompt], device=device).expand(config.num_generations, -1)
         output = engine.generate(
             prompt_ids,
@@ -99,3 +103,24 @@ def _padded_group(
     prompt_mask = (torch.arange(prompt_length, device=device) >= left).long().expand(count, -1)
     ids = torch.cat([prompt_ids, torch.nn.functional.pad(tokens, (0, right), value=pad_token_id)], dim=1)
     return ids, torch.cat([prompt_mask, torch.nn.functional.pad(mask, (0, right))], dim=1)
+
+
+def gather_completions(completions: Completions, distributed: Distributed, pad_token_id: int) -> Completions:
+    """Every process's completions in rank order, padded to the longest prompt and completion of any process."""
+    if distributed.world_size == 1:
+        return completions
+    prompt_length = distributed.max(completions.prompt_length)
+    completion_length = distributed.max(completions.input_ids.shape[1] - completions.prompt_length)
+
+    def padded(tokens: torch.Tensor, value: int) -> torch.Tensor:
+        left = prompt_length - completions.prompt_length
+        right = completion_length - (tokens.shape[1] - completions.prompt_length)
+        return torch.nn.functional.pad(tokens, (left, right), value=value)
+
+    return Completions(
+        input_ids=distributed.gather_rows(padded(completions.input_ids, pad_token_id)),
+        attention_mask=distributed.gather_rows(padded(completions.attention_mask, 0)),
+        prompt_length=prompt_length,
+        completion_ids=distributed.gather_objects(completions.completion_ids),
+        is_truncated=distributed.gather_rows(completions.is_truncated),
+    )

@@ -18,13 +18,20 @@ from runtime.grpo.config import GRPOConfig
 from runtime.grpo.errors import GRPOOutputDirError
 from runtime.grpo.run_log import RUN_OUTPUTS
 
-# Fields that may differ between a run and its resumption: where and how often it writes, and on what device.
-RESUMABLE_CHANGES = ("output_dir", "logging_steps", "save_steps", "save_total_limit", "use_cpu")
+# Fields that may differ between a run and its resumption: where and how often it writes, and on what devices.
+RESUMABLE_CHANGES = ("output_dir", "logging_steps", "save_steps", "save_total_limit", "use_cpu", "fsdp")
+# N processes with gradient accumulation A train as one process with N * A: the identity keeps the product.
+ACCUMULATION_KEY = "gradient_accumulation_steps * processes"
 
 
-def run_identity(config: GRPOConfig, reward_names: list[str], model_manifest: dict) -> dict:
-    """What must match for two runs to be the same run (JSON-normalised, so it compares equal after a reload)."""
+def run_identity(config: GRPOConfig, reward_names: list[str], model_manifest: dict, world_size: int = 1) -> dict:
+    """What must match for two runs to be the same run (JSON-normalised, so it compares equal after a reload).
+
+    The accumulation steps count over all `world_size` processes, so a run resumes on another number of
+    processes when the gradient accumulation makes up for it (2 processes x 1 = 1 process x 2).
+    """
     settings = {name: value for name, value in dataclasses.asdict(config).items() if name not in RESUMABLE_CHANGES}
+    settings[ACCUMULATION_KEY] = settings.pop("gradient_accumulation_steps") * world_size
     model = {"graph_hash": model_manifest.get("graph_hash"), "source": model_manifest.get("source")}
     return json.loads(json.dumps({"config": settings, "reward_functions": reward_names, "model": model}))
 

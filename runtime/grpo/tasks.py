@@ -4,6 +4,10 @@
 is the fraction of the completion's tokens (its stop token included) that are TARGET_TOKEN_ID (7, an ordinary
 token of the tiny preset's 512-token vocabulary; 0, 1 and 2 are its pad, eos and bos). An untrained model emits
 it with probability about 1/512, so the reward starts near 0 and a learning trainer drives it up.
+
+`even-tokens` has the same prompts and a dense reward, the fraction of even token ids: about 0.5 from the first
+step, so every group has an advantage signal and every step moves the adapters (what a check of the trainer's
+arithmetic needs, e.g. that several processes train as one).
 """
 
 from __future__ import annotations
@@ -41,6 +45,11 @@ def target_token_reward(prompts: list, completions: list, completion_ids: list[l
     return [sum(token == TARGET_TOKEN_ID for token in ids) / len(ids) if ids else 0.0 for ids in completion_ids]
 
 
+def even_token_reward(prompts: list, completions: list, completion_ids: list[list[int]], **columns) -> list[float]:
+    """Fraction of each completion's tokens with an even id (0.0 for an empty completion)."""
+    return [sum(token % 2 == 0 for token in ids) / len(ids) if ids else 0.0 for ids in completion_ids]
+
+
 def target_token_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
     """TARGET_TOKEN_PROMPTS prompts of random ordinary token ids and random lengths, a pure function of `seed`."""
     generator = seeded_generator("cpu", seed, "target-token-dataset")
@@ -72,6 +81,25 @@ TASKS: dict[str, Task] = {
             "logging_steps": 10,
             "save_steps": 10,
             "save_total_limit": 2,
+        },
+    ),
+    "even-tokens": Task(
+        name="even-tokens",
+        description="reward = fraction of completion tokens with an even id (dense: every step learns)",
+        build_dataset=target_token_dataset,
+        reward_funcs=(even_token_reward,),
+        config_defaults={
+            "learning_rate": 1e-2,
+            "lr_scheduler_type": "constant",
+            "per_device_train_batch_size": 8,
+            "num_generations": 4,
+            "max_completion_length": 8,
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_dropout": 0.0,
+            "gradient_checkpointing": False,
+            "logging_steps": 10,
+            "save_steps": 10,
         },
     ),
 }

@@ -10,6 +10,11 @@
 GRPOConfig's defaults. OUT receives log.jsonl, tensorboard/, reward_curve.png and checkpoint-STEP/ directories.
 --resume continues from the newest checkpoint in OUT; without it an OUT that holds a run is refused, unless
 --force deletes that run's outputs (OUT/base is kept).
+
+Under torchrun the processes train one run together (runtime.grpo.distributed): N processes give the adapter
+that one process gives with N times --gradient-accumulation-steps; rank 0 builds the preset and writes OUT.
+
+    torchrun --standalone --nproc_per_node 2 -m rewrite train --preset tiny --task target-token --steps 40 --out runs/toy
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from rewrite.build import build
 from rewrite.manifest import read_manifest
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.config_arguments import add_config_arguments
+from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOOutputDirError
 from runtime.grpo.tasks import TASKS, Task, get_task
 from runtime.grpo.trainer import GRPOTrainer
@@ -54,6 +60,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--steps", dest="max_steps", type=int, help="optimizer steps (same as --max-steps)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
     parser.add_argument("--force", action="store_true", help="delete another run's outputs in OUT and start over")
+    parser.add_argument("--quantize", help="with --preset: build it with `rewrite build --quantize` (nf4)")
     add_config_arguments(parser)
     parser.set_defaults(**{field.name: TASK_DEFAULT for field in dataclasses.fields(GRPOConfig)}, func=run_train)
     return parser
@@ -63,11 +70,19 @@ def run_train(args: argparse.Namespace) -> int:
     """Build or find the base checkpoint, then train ``args.task`` on it; returns the exit status."""
     task = get_task(args.task)
     config = task_config(task, args)
-    model_dir = _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir))
-    vocab_size = read_manifest(model_dir)["spec"]["vocab_size"]
-    trainer = GRPOTrainer(str(model_dir), list(task.reward_funcs), task.build_dataset(vocab_size, config.seed), config)
-    records = trainer.train(resume_from_checkpoint=args.resume, overwrite_output_dir=args.force)
-    if records:
+    distributed = Distributed.from_environment(config.use_cpu)
+    try:
+        if distributed.is_main:
+            _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir), args.quantize)
+        distributed.barrier()
+        model_dir = _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir), args.quantize)
+        vocab_size = read_manifest(model_dir)["spec"]["vocab_size"]
+        dataset = task.build_dataset(vocab_size, config.seed)
+        trainer = GRPOTrainer(str(model_dir), list(task.reward_funcs), dataset, config)
+        records = trainer.train(resume_from_checkpoint=args.resume, overwrite_output_dir=args.force)
+    finally:
+        distributed.shutdown()
+    if records and distributed.is_main:
         print(f"step {records[-1]['step']}: reward {records[-1]['reward_mean']:.4f}; outputs in {config.output_dir}")
     return 0
 
@@ -82,18 +97,20 @@ def task_config(task: Task, args: argparse.Namespace) -> GRPOConfig:
     return GRPOConfig(**{**task.config_defaults, **given})
 
 
-def _base_checkpoint(preset: str | None, checkpoint: str | None, output_dir: Path) -> Path:
+def _base_checkpoint(preset: str | None, checkpoint: str | None, output_dir: Path, quantize: str | None) -> Path:
     if checkpoint is not None:
         return Path(checkpoint)
     base = output_dir / BASE_DIR
     if not base.exists():
-        build(base, preset=preset, progress=_progress)
+        build(base, preset=preset, quantize=quantize, progress=_progress)
         return base
-    built_from = read_manifest(base)["source"].get("preset")
-    if built_from != preset:
+    manifest = read_manifest(base)
+    built_from = manifest["source"].get("preset")
+    quantized = (manifest.get("quantization") or {}).get("format", {}).get("quant_type")
+    if (built_from, quantized) != (preset, quantize):
         raise GRPOOutputDirError(
-            f"{base} holds a build of {built_from or 'a checkpoint'}, not of preset {preset!r}: use another --out, "
-            f"or delete {base}."
+            f"{base} holds a build of {built_from or 'a checkpoint'} (quantized: {quantized or 'no'}), not of preset "
+            f"{preset!r} (quantized: {quantize or 'no'}): use another --out, or delete {base}."
         )
     return base
 

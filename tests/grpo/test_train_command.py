@@ -30,10 +30,11 @@ def train_arguments(checkpoint, output_dir, *extra: str) -> list[str]:
             "--out", str(output_dir), *SMALL_RUN, *extra]
 
 
-def test_forty_steps_on_the_tiny_preset_raise_the_target_token_reward(tmp_path):
+@pytest.mark.parametrize("quantize", [[], ["--quantize", "nf4"]], ids=["float32", "nf4"])
+def test_forty_steps_on_the_tiny_preset_raise_the_target_token_reward(tmp_path, quantize):
     started = time.perf_counter()
     arguments = ["train", "--preset", "tiny", "--task", "target-token", "--steps", "40", "--seed", "0",
-                 "--out", str(tmp_path)]
+                 "--out", str(tmp_path), *quantize]
     assert main(arguments) == 0
     rewards = [record["reward_mean"] for record in read_log(tmp_path / "log.jsonl")]
     print(f"first 5 steps {mean(rewards[:5]):.3f}, last 5 {mean(rewards[-5:]):.3f}, "

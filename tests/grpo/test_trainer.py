@@ -62,8 +62,8 @@ def test_tensorboard_events_and_the_reward_curve_are_written(finished_run):
 def test_checkpoints_are_written_at_save_steps_and_at_the_end(finished_run):
     _, output_dir, _ = finished_run
     assert sorted(path.name for path in output_dir.glob("checkpoint-*")) == ["checkpoint-2", "checkpoint-3"]
-    assert {"adapter_config.json", "adapter_model.safetensors", "optimizer.pt", "scheduler.pt", "rng_state.pt",
-            "trainer_state.json", "grpo_config.json"} <= {path.name for path in (output_dir / "checkpoint-3").iterdir()}
+    assert {"adapter_config.json", "adapter_model.safetensors", "train_state", "scheduler.pt", "trainer_state.json",
+            "grpo_config.json"} <= {path.name for path in (output_dir / "checkpoint-3").iterdir()}
 
 
 def test_the_checkpointed_adapter_loads_on_the_transformers_model(finished_run, lora_checkpoint):

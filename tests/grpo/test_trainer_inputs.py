@@ -88,5 +88,5 @@ def test_a_reward_function_must_return_one_value_per_completion(lora_checkpoint,
 
 
 def test_an_unknown_task_lists_the_known_ones():
-    with pytest.raises(GRPOTaskError, match="unknown task 'sorting': choose one of target-token"):
+    with pytest.raises(GRPOTaskError, match="unknown task 'sorting': choose one of even-tokens, target-token"):
         get_task("sorting")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from runtime.grpo import GRPOConfig
-from runtime.grpo.tasks import get_task
+from runtime.grpo.tasks import even_token_reward, get_task
+
+__all__ = ["TARGET_TOKEN", "TINY_RUN", "even_token_reward", "tiny_config", "toy_dataset"]
 
 TARGET_TOKEN = get_task("target-token")
 
@@ -28,8 +30,3 @@ def tiny_config(output_dir, **overrides) -> GRPOConfig:
 
 def toy_dataset(seed: int = 0) -> list[dict]:
     return TARGET_TOKEN.build_dataset(512, seed)
-
-
-def even_token_reward(prompts: list, completions: list, completion_ids: list[list[int]], **columns) -> list[float]:
-    """Fraction of even token ids: about 0.5 on random completions, so every group has an advantage signal."""
-    return [sum(token % 2 == 0 for token in ids) / max(len(ids), 1) for ids in completion_ids]

@@ -1,0 +1,110 @@
+"""Several processes (torchrun, gloo on the CPU): N processes train the adapter that one process trains with N times
+the gradient accumulation, with or without a sharded base (--fsdp); a failing rank stops the run; a checkpoint of
+two processes resumes on one."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from rewrite.cli import main
+from runtime.grpo.run_log import read_log
+from tests.grpo.raising_reward_run import FAILURE_MESSAGE
+
+REPOSITORY = Path(__file__).resolve().parents[2]
+TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2"]
+STEPS = 3
+# Generous for two cold processes on two busy cores; a hang would wait for the 30-minute collective timeout.
+RUN_TIMEOUT_SECONDS = 120
+LOGGED_METRICS = ("reward_mean", "reward_std", "loss", "grad_norm", "completion_tokens", "clip_ratio/region_mean")
+
+
+def train_arguments(checkpoint: Path, output_dir: Path, *extra: str) -> list[str]:
+    """The even-tokens task's tiny run: 2 prompts x 4 completions of 8 tokens per process and step, a checkpoint
+    after every step."""
+    return ["train", "--checkpoint", str(checkpoint), "--task", "even-tokens", "--steps", str(STEPS), "--seed", "0",
+            "--out", str(output_dir), "--save-steps", "1", *extra]
+
+
+def torchrun(*arguments: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*TORCHRUN, *arguments], cwd=REPOSITORY, capture_output=True, text=True,
+                          timeout=RUN_TIMEOUT_SECONDS)
+
+
+def adapter(output_dir: Path, step: int) -> dict[str, torch.Tensor]:
+    return load_file(output_dir / f"checkpoint-{step}" / "adapter_model.safetensors")
+
+
+def assert_same_adapters(actual: Path, expected: Path, steps=range(1, STEPS + 1)) -> None:
+    for step in steps:
+        expected_adapter, actual_adapter = adapter(expected, step), adapter(actual, step)
+        assert actual_adapter.keys() == expected_adapter.keys()
+        for name, tensor in expected_adapter.items():
+            torch.testing.assert_close(actual_adapter[name], tensor, atol=1e-6, rtol=1e-5, msg=f"step {step} {name}")
+
+
+@pytest.fixture(scope="module")
+def one_process_run(lora_checkpoint, tmp_path_factory) -> Path:
+    """The reference: one process, two micro-batches per step."""
+    output_dir = tmp_path_factory.mktemp("one-process")
+    assert main(train_arguments(lora_checkpoint, output_dir, "--gradient-accumulation-steps", "2")) == 0
+    assert any(tensor.abs().max() > 0 for name, tensor in adapter(output_dir, 1).items() if "lora_B" in name), \
+        "the first step moved the adapters, so the comparisons below compare something"
+    return output_dir
+
+
+@pytest.fixture(scope="module")
+def two_process_run(lora_checkpoint, tmp_path_factory) -> Path:
+    output_dir = tmp_path_factory.mktemp("two-processes")
+    result = torchrun("-m", "rewrite", *train_arguments(lora_checkpoint, output_dir))
+    assert result.returncode == 0, result.stderr[-4000:]
+    return output_dir
+
+
+def test_two_processes_train_the_adapter_of_one_process_with_twice_the_accumulation(one_process_run, two_process_run):
+    assert_same_adapters(two_process_run, one_process_run)
+    one, two = read_log(one_process_run / "log.jsonl"), read_log(two_process_run / "log.jsonl")
+    assert [record["step"] for record in two] == [1, 2, 3], "rank 0 alone writes the log"
+    for one_record, two_record in zip(one, two, strict=True):
+        for metric in LOGGED_METRICS:
+            assert two_record[metric] == pytest.approx(one_record[metric], rel=1e-5, abs=1e-7), metric
+    assert (two_process_run / "reward_curve.png").is_file()
+
+
+def test_a_sharded_base_trains_the_same_adapter(lora_checkpoint, one_process_run, tmp_path):
+    result = torchrun("-m", "rewrite", *train_arguments(lora_checkpoint, tmp_path, "--fsdp"))
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert_same_adapters(tmp_path, one_process_run)
+
+
+def test_a_rank_that_raises_stops_every_rank_with_its_message(lora_checkpoint, tmp_path):
+    started = time.monotonic()
+    result = torchrun(str(REPOSITORY / "tests" / "grpo" / "raising_reward_run.py"), str(lora_checkpoint),
+                      str(tmp_path))
+    output = result.stdout + result.stderr
+    assert result.returncode != 0
+    assert f"ConnectionError: {FAILURE_MESSAGE}" in output
+    root_cause = output.partition("Root Cause (first observed failure)")[2]
+    assert "rank      : 1 (local_rank: 1)" in root_cause, "torchrun names the failing rank"
+    print(f"the failing run ended in {time.monotonic() - started:.0f} s")
+    assert not list(tmp_path.glob("checkpoint-*"))
+
+
+def test_a_two_process_checkpoint_resumes_on_one_process(lora_checkpoint, two_process_run, tmp_path, capsys):
+    killed = tmp_path / "killed"
+    shutil.copytree(two_process_run, killed)
+    shutil.rmtree(killed / f"checkpoint-{STEPS}")  # as if killed during the last step
+
+    assert main(train_arguments(lora_checkpoint, killed, "--resume")) == 2
+    assert "gradient_accumulation_steps * processes: 2 in the checkpoint, 1 now" in capsys.readouterr().err
+
+    assert main(train_arguments(lora_checkpoint, killed, "--resume", "--gradient-accumulation-steps", "2")) == 0
+    assert_same_adapters(killed, two_process_run, steps=[STEPS])
+    assert [record["step"] for record in read_log(killed / "log.jsonl")] == [1, 2, 3]

@@ -1,0 +1,89 @@
+"""The trainer's memory options change no loss and no gradient: per-layer gradient checkpointing, activation
+offload to CPU and embedding offload, alone and together (float32, CPU, tiny preset)."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from rewrite import load
+from runtime.grpo.generation_batch import GenerationBatch
+from runtime.grpo.memory import OffloadedEmbedding, decoder_layers, forward_for_backward
+from runtime.grpo.trainer import GRPOTrainer
+from tests.grpo.tiny_run import even_token_reward, tiny_config, toy_dataset
+
+
+def trainer_with(checkpoint, output_dir, **options) -> GRPOTrainer:
+    return GRPOTrainer(str(checkpoint), even_token_reward, toy_dataset(), tiny_config(output_dir, **options))
+
+
+def loss_and_gradients(trainer: GRPOTrainer, batch: GenerationBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """The loss of `batch` (one micro-batch) and the LoRA gradients of its backward pass."""
+    trainer.model.train()
+    loss, _ = trainer.compute_loss(batch)
+    loss.backward()
+    return loss.detach(), {name: parameter.grad for name, parameter in trainer.model.named_parameters()
+                           if parameter.requires_grad}
+
+
+@pytest.fixture(scope="module")
+def first_batch(lora_checkpoint, tmp_path_factory) -> GenerationBatch:
+    return trainer_with(lora_checkpoint, tmp_path_factory.mktemp("batch")).generate_and_score(1)
+
+
+@pytest.fixture(scope="module")
+def reference(lora_checkpoint, tmp_path_factory, first_batch):
+    """No option on: every activation kept on the device."""
+    trainer = trainer_with(lora_checkpoint, tmp_path_factory.mktemp("reference"), gradient_checkpointing=False)
+    return loss_and_gradients(trainer, first_batch)
+
+
+@pytest.mark.parametrize("options", [
+    dict(gradient_checkpointing=True),
+    dict(gradient_checkpointing=False, activation_offloading=True),
+    dict(gradient_checkpointing=True, activation_offloading=True),
+    dict(gradient_checkpointing=False, embedding_offload=True),
+    dict(gradient_checkpointing=True, activation_offloading=True, embedding_offload=True),
+], ids=lambda options: "+".join(name for name, on in options.items() if on) or "none")
+def test_memory_options_give_the_same_loss_and_gradients(lora_checkpoint, tmp_path, first_batch, reference, options):
+    expected_loss, expected_gradients = reference
+    loss, gradients = loss_and_gradients(trainer_with(lora_checkpoint, tmp_path, **options), first_batch)
+    torch.testing.assert_close(loss, expected_loss, atol=0, rtol=0)
+    assert any(gradient.abs().max() > 0 for gradient in gradients.values())
+    for name, gradient in expected_gradients.items():
+        torch.testing.assert_close(gradients[name], gradient, atol=0, rtol=0, msg=name)
+
+
+def test_layer_checkpointing_leaves_only_the_layers_inputs_to_offload(lora_checkpoint, tmp_path, first_batch):
+    whole = trainer_with(lora_checkpoint, tmp_path / "kept", gradient_checkpointing=False, activation_offloading=True)
+    layered = trainer_with(lora_checkpoint, tmp_path / "layers", gradient_checkpointing=True,
+                           activation_offloading=True)
+    for trainer in (whole, layered):
+        loss_and_gradients(trainer, first_batch)
+    assert len(decoder_layers(layered.policy)) == 4
+    assert 0 < layered.activation_offload.tensors < whole.activation_offload.tensors / 4
+    assert 0 < layered.activation_offload.bytes < whole.activation_offload.bytes / 4
+
+
+def test_embedding_offload_keeps_the_table_outside_the_parameters_and_generates_the_same(
+    lora_checkpoint, tmp_path, first_batch
+):
+    trainer = trainer_with(lora_checkpoint, tmp_path, embedding_offload=True)
+    embedding = trainer.policy.get_base_model().get_submodule("model.embed_tokens")
+    assert isinstance(embedding, OffloadedEmbedding) and embedding.table.device.type == "cpu"
+    assert not any("embed_tokens" in name for name, _ in trainer.model.named_parameters())
+    assert torch.equal(trainer.generate_and_score(1).input_ids, first_batch.input_ids)
+
+
+def test_a_graph_without_layer_modules_is_checkpointed_whole(tiny_checkpoint):
+    model = load(tiny_checkpoint)
+    assert decoder_layers(model.graph_module) == []
+    forwards = []
+
+    def logits(input_ids):
+        forwards.append(input_ids)
+        return model(input_ids)
+
+    ids = torch.randint(3, 512, (1, 8), generator=torch.Generator().manual_seed(0))
+    forward_for_backward(logits, model.graph_module, ids, gradient_checkpointing=True).sum().backward()
+    assert len(forwards) == 2, "run once forward, once more in the backward pass"

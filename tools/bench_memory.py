@@ -1,0 +1,184 @@
+"""Training memory on the gpt-oss-20b shape: ours (bf16, nf4) against transformers + peft, one run, one card.
+
+Part `step`: one GRPO step (8 prompts x 8 generations, 512 new tokens, LoRA r=16 on the attention
+projections), seconds and peak GPU memory per phase (generation, log-probs, backward): the step of
+tools/bench_grpo_step.py for ours_bf16, ours_nf4, hf_bf16 and hf_4bit (transformers' BitsAndBytesConfig, nf4 with
+double quantization: it quantizes the linear layers; the 3-D expert tensors stay bf16).
+Part `longest`: the longest single sequence that trains (forward + backward, LoRA r=16, batch 1), doubling then
+bisecting to 1024 tokens with tools/bench_long_context.py's search, and its peak memory: ours_bf16 and ours_nf4
+(chunked log-probs, per-layer gradient checkpointing, and the activation and embedding offload options) against
+hf_eager and hf_flex (peft LoRA, gradient checkpointing, the loss from `labels`).
+Weights are random (the preset's), built once into --work-dir as checkpoints: bf16 (read by ours and, being also a
+transformers checkpoint, by transformers) and nf4 (`rewrite build --quantize nf4`). Each candidate is loaded on its
+own and freed before the next; one that fails is reported with its error.
+
+    python tools/bench_memory.py --part step
+    python tools/bench_memory.py --part longest --candidates ours_bf16 ours_nf4 hf_eager hf_flex
+    python tools/bench_memory.py --device cpu        # smoke test: tiny preset, float32, short lengths
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+from peft import LoraConfig, get_peft_model
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from rewrite import build, load  # noqa: E402
+from runtime.grpo.logprobs import completion_logprobs  # noqa: E402
+from runtime.grpo.memory import ActivationOffload, offload_embedding  # noqa: E402
+from tools.bench_grpo_step import TARGETS, ours_phases, prompts, timed_step, transformers_phases  # noqa: E402
+from tools.bench_long_context import longest  # noqa: E402
+
+CANDIDATES = {
+    "step": ["ours_bf16", "ours_nf4", "hf_bf16", "hf_4bit"],
+    "longest": ["ours_bf16", "ours_nf4", "hf_eager", "hf_flex"],
+}
+GPU_SETTINGS = dict(preset="gpt-oss-20b", prompts=8, generations=8, new_tokens=512, micro_batch=8,
+                    granularity=1024, limit=131072)
+CPU_SETTINGS = dict(preset="tiny", prompts=2, generations=2, new_tokens=8, micro_batch=4, granularity=64, limit=256)
+
+
+def lora_config() -> LoraConfig:
+    return LoraConfig(r=16, lora_alpha=32, target_modules=TARGETS)
+
+
+def checkpoint(args, quantize: str | None) -> Path:
+    """The preset's checkpoint in --work-dir (bf16 on cuda, float32 on cpu), built when missing."""
+    out = Path(args.work_dir) / f"{args.preset}-{quantize or str(args.dtype).removeprefix('torch.')}"
+    if not (out / "manifest.json").is_file():
+        print(f"building {out}", file=sys.stderr, flush=True)
+        build(out, preset=args.preset, dtype=args.dtype, device=args.device, verify=False, quantize=quantize,
+              force=True)
+    return out
+
+
+def ours_policy(args, quantize: str | None):
+    """Our loaded checkpoint with LoRA, and the embedding offloaded when asked."""
+    model = load(checkpoint(args, quantize), device=args.device, verify_checksums=False)
+    model.graph_module = get_peft_model(model.graph_module, lora_config())
+    if args.embedding_offload:
+        offload_embedding(model)
+    return model
+
+
+def transformers_policy(args, attention: str = "eager", four_bit: bool = False):
+    """transformers' model from the bf16 checkpoint (4-bit through BitsAndBytesConfig), peft LoRA on top."""
+    from transformers import BitsAndBytesConfig, GptOssForCausalLM
+
+    quantization = BitsAndBytesConfig(
+        load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
+        bnb_4bit_compute_dtype=args.dtype,
+    ) if four_bit else None
+    model = GptOssForCausalLM.from_pretrained(
+        checkpoint(args, None), dtype=args.dtype, device_map=args.device, attn_implementation=attention,
+        experts_implementation="grouped_mm" if args.device == "cuda" else "eager", quantization_config=quantization,
+    )
+    return get_peft_model(model, lora_config())
+
+
+def run_step(name: str, args) -> dict:
+    if name.startswith("ours"):
+        ours = ours_policy(args, "nf4" if name == "ours_nf4" else None)
+        vocab = ours.spec.vocab_size
+        phases = ours_phases(ours, args, activation_offload=activation_offload(ours, args))
+    else:
+        hf = transformers_policy(args, four_bit=name == "hf_4bit")
+        vocab = hf.config.vocab_size
+        phases = transformers_phases(hf, args)
+    result = timed_step(phases, *prompts(args, vocab), args)
+    peaks = [value for key, value in result.items() if key.endswith("_peak_gib")]
+    return {**result, "peak_gib": max(peaks, default=None)}
+
+
+def run_longest(name: str, args) -> dict:
+    if name.startswith("ours"):
+        ours = ours_policy(args, "nf4" if name == "ours_nf4" else None)
+        ours.train()
+        offload = activation_offload(ours, args)
+
+        def train_step(ids):
+            logps = completion_logprobs(ours, ids, torch.ones_like(ids), 1, temperature=1.0, chunk_size=1024,
+                                        gradient_checkpointing=True, activation_offload=offload)
+            (-logps.mean()).backward()
+
+        vocab = ours.spec.vocab_size
+    else:
+        hf = transformers_policy(args, attention={"hf_eager": "eager", "hf_flex": "flex_attention"}[name])
+        hf.gradient_checkpointing_enable()
+        hf.train()
+
+        def train_step(ids):
+            hf(input_ids=ids, labels=ids, use_cache=False).loss.backward()
+
+        vocab = hf.config.vocab_size
+    return longest(train_step, vocab, args.limit, args.granularity, args.device)
+
+
+def activation_offload(model, args) -> ActivationOffload | None:
+    return ActivationOffload(list(model.parameters())) if args.activation_offloading else None
+
+
+def run_candidate(part: str, name: str, args) -> dict:
+    start = time.perf_counter()
+    try:
+        result = (run_step if part == "step" else run_longest)(name, args)
+    except Exception as error:  # one candidate failing (no bitsandbytes, out of memory) does not end the run
+        result = {"error": f"{type(error).__name__}: {str(error)[:500]}"}
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    torch._dynamo.reset()  # drops compiled code and its CUDA graph pools with the candidate
+    gc.collect()
+    if args.device == "cuda":
+        torch.cuda.empty_cache()
+    return result
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--part", choices=["step", "longest", "all"], default="all")
+    parser.add_argument("--candidates", nargs="+", help="a subset of the part's candidates (default: all of them)")
+    parser.add_argument("--device", default="cuda", help="cuda; cpu to smoke-test the script on the tiny preset")
+    parser.add_argument("--work-dir", default="/tmp/bench_memory", help="where the built checkpoints are kept")
+    parser.add_argument("--activation-offloading", action=argparse.BooleanOptionalAction, default=True,
+                        help="ours: layer inputs kept for the backward pass in pinned CPU memory")
+    parser.add_argument("--embedding-offload", action=argparse.BooleanOptionalAction, default=True,
+                        help="ours: the embedding table in pinned CPU memory")
+    for name, value in GPU_SETTINGS.items():
+        parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None,
+                            help=f"default {value} on cuda, {CPU_SETTINGS[name]} on cpu")
+    args = parser.parse_args()
+    for name, value in (GPU_SETTINGS if args.device == "cuda" else CPU_SETTINGS).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    args.dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    torch.manual_seed(0)
+    result = {
+        "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu", "torch": torch.__version__,
+        "preset": args.preset, "dtype": str(args.dtype).removeprefix("torch."), "lora_r": 16, "targets": TARGETS,
+        "ours_options": {"gradient_checkpointing": "per layer", "activation_offloading": args.activation_offloading,
+                         "embedding_offload": args.embedding_offload, "logprob_chunk_size": 1024},
+    }
+    settings = {"step": ["prompts", "generations", "new_tokens", "micro_batch"], "longest": ["granularity", "limit"]}
+    for part in ("step", "longest") if args.part == "all" else (args.part,):
+        names = [name for name in CANDIDATES[part] if args.candidates is None or name in args.candidates]
+        result[part] = {name: getattr(args, name) for name in settings[part]}
+        for name in names:
+            result[part][name] = run_candidate(part, name, args)
+            print(json.dumps({part: {name: result[part][name]}}), file=sys.stderr, flush=True)
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
