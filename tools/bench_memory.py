@@ -22,8 +22,10 @@ from __future__ import annotations
 import argparse
 import gc
 import json
+import subprocess
 import sys
 import time
+import traceback
 from pathlib import Path
 
 import torch
@@ -31,7 +33,7 @@ from peft import LoraConfig, get_peft_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rewrite import build, load  # noqa: E402
+from rewrite import load  # noqa: E402
 from runtime.grpo.logprobs import completion_logprobs  # noqa: E402
 from runtime.grpo.memory import ActivationOffload, offload_embedding  # noqa: E402
 from tools.bench_grpo_step import TARGETS, ours_phases, prompts, timed_step, transformers_phases  # noqa: E402
@@ -55,8 +57,10 @@ def checkpoint(args, quantize: str | None) -> Path:
     out = Path(args.work_dir) / f"{args.preset}-{quantize or str(args.dtype).removeprefix('torch.')}"
     if not (out / "manifest.json").is_file():
         print(f"building {out}", file=sys.stderr, flush=True)
-        build(out, preset=args.preset, dtype=args.dtype, device=args.device, verify=False, quantize=quantize,
-              force=True)
+        # in its own process: memory the build leaves allocated must not count against the candidates
+        command = [sys.executable, "-m", "rewrite", "build", "--preset", args.preset, "--out", str(out), "--force",
+                   "--dtype", str(args.dtype).removeprefix("torch."), "--device", args.device, "--no-verify"]
+        subprocess.run([*command, *(["--quantize", quantize] if quantize else [])], check=True)
     return out
 
 
@@ -131,7 +135,9 @@ def run_candidate(part: str, name: str, args) -> dict:
     try:
         result = (run_step if part == "step" else run_longest)(name, args)
     except Exception as error:  # one candidate failing (no bitsandbytes, out of memory) does not end the run
-        result = {"error": f"{type(error).__name__}: {str(error)[:500]}"}
+        where = [f"{frame.name} ({Path(frame.filename).name}:{frame.lineno})"
+                 for frame in traceback.extract_tb(error.__traceback__)[-6:]]
+        result = {"error": f"{type(error).__name__}: {str(error)[:300]}", "where": where}
     result["seconds"] = round(time.perf_counter() - start, 1)
     torch._dynamo.reset()  # drops compiled code and its CUDA graph pools with the candidate
     gc.collect()
