@@ -22,6 +22,25 @@ BLOCK_M = 16
 
 
 @triton.jit
+def _expert_product(
+    a_ptr, a_rows, stride_a, valid, weight_ptr, stride_weight_row, bias_ptr, columns, columns_ok,
+    inner_size: tl.constexpr, BLOCK_M: tl.constexpr, WIDTH: tl.constexpr, BLOCK_K: tl.constexpr,
+):
+    """float32 [BLOCK_M, WIDTH]: rows `a_rows` of A (zero where not `valid`) @ one expert's weight columns + bias."""
+    accumulator = tl.zeros((BLOCK_M, WIDTH), dtype=tl.float32)
+    for start in range(0, inner_size, BLOCK_K):
+        rows = start + tl.arange(0, BLOCK_K)
+        rows_ok = rows < inner_size
+        a = tl.load(a_ptr + a_rows[:, None] * stride_a + rows[None, :], mask=valid[:, None] & rows_ok[None, :],
+                    other=0.0)
+        b = tl.load(weight_ptr + rows[:, None].to(tl.int64) * stride_weight_row + columns[None, :],
+                    mask=rows_ok[:, None] & columns_ok[None, :], other=0.0)
+        accumulator += tl.dot(a, b)
+    bias = tl.load(bias_ptr + columns, mask=columns_ok, other=0.0)
+    return accumulator + bias.to(tl.float32)[None, :]
+
+
+@triton.jit
 def _gate_up_kernel(
     hidden_ptr, weight_ptr, bias_ptr, out_ptr, slot_pair_ptr, block_expert_ptr,
     num_pairs, top_k: tl.constexpr, hidden_size: tl.constexpr, intermediate_size: tl.constexpr,
@@ -38,18 +57,10 @@ def _gate_up_kernel(
     tokens = (pairs // top_k).to(tl.int64)
     columns = tl.program_id(1) * 2 * BLOCK_N + tl.arange(0, 2 * BLOCK_N)
     columns_ok = columns < 2 * intermediate_size
-    weights = weight_ptr + expert * stride_weight_expert
-    accumulator = tl.zeros((BLOCK_M, 2 * BLOCK_N), dtype=tl.float32)
-    for start in range(0, hidden_size, BLOCK_K):
-        rows = start + tl.arange(0, BLOCK_K)
-        rows_ok = rows < hidden_size
-        a = tl.load(hidden_ptr + tokens[:, None] * stride_hidden + rows[None, :],
-                    mask=valid[:, None] & rows_ok[None, :], other=0.0)
-        b = tl.load(weights + rows[:, None].to(tl.int64) * stride_weight_row + columns[None, :],
-                    mask=rows_ok[:, None] & columns_ok[None, :], other=0.0)
-        accumulator += tl.dot(a, b)
-    bias = tl.load(bias_ptr + expert * stride_bias + columns, mask=columns_ok, other=0.0)
-    accumulator += bias.to(tl.float32)[None, :]
+    accumulator = _expert_product(
+        hidden_ptr, tokens, stride_hidden, valid, weight_ptr + expert * stride_weight_expert, stride_weight_row,
+        bias_ptr + expert * stride_bias, columns, columns_ok, hidden_size, BLOCK_M, 2 * BLOCK_N, BLOCK_K,
+    )
     gate, up = tl.split(tl.reshape(accumulator, (BLOCK_M, BLOCK_N, 2)))
     gate = tl.minimum(gate, limit)
     up = tl.minimum(tl.maximum(up, -limit), limit)
@@ -75,19 +86,13 @@ def _down_kernel(
     valid = pairs < num_pairs
     columns = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
     columns_ok = columns < hidden_size
-    weights = weight_ptr + expert * stride_weight_expert
-    accumulator = tl.zeros((BLOCK_M, BLOCK_N), dtype=tl.float32)
-    for start in range(0, intermediate_size, BLOCK_K):
-        rows = start + tl.arange(0, BLOCK_K)
-        rows_ok = rows < intermediate_size
-        a = tl.load(activated_ptr + slots[:, None].to(tl.int64) * stride_activated + rows[None, :],
-                    mask=valid[:, None] & rows_ok[None, :], other=0.0)
-        b = tl.load(weights + rows[:, None].to(tl.int64) * stride_weight_row + columns[None, :],
-                    mask=rows_ok[:, None] & columns_ok[None, :], other=0.0)
-        accumulator += tl.dot(a, b)
-    bias = tl.load(bias_ptr + expert * stride_bias + columns, mask=columns_ok, other=0.0)
+    accumulator = _expert_product(
+        activated_ptr, slots.to(tl.int64), stride_activated, valid, weight_ptr + expert * stride_weight_expert,
+        stride_weight_row, bias_ptr + expert * stride_bias, columns, columns_ok, intermediate_size, BLOCK_M, BLOCK_N,
+        BLOCK_K,
+    )
     routing_weight = tl.load(routing_weight_ptr + pairs, mask=valid, other=0.0).to(tl.float32)
-    result = (accumulator + bias.to(tl.float32)[None, :]) * routing_weight[:, None]
+    result = accumulator * routing_weight[:, None]
     tl.store(out_ptr + pairs[:, None].to(tl.int64) * stride_out + columns[None, :], result,
              mask=valid[:, None] & columns_ok[None, :])
 
