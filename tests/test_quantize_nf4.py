@@ -15,7 +15,7 @@ from rewrite import PassError, load
 from rewrite.cli import main
 from rewrite.errors import QuantizationError
 from rewrite.graphdiff import diff, to_networkx
-from runtime.ops.four_bit import FourBitFormat, dequantize_with_torch
+from runtime.ops.four_bit import FourBitFormat, dequantize_stacked, dequantize_with_torch
 from runtime.ops.grouped_experts import GroupedExperts
 from runtime.ops.nf4_experts import NF4Experts
 from runtime.ops.nf4_linear import NF4Linear
@@ -68,6 +68,42 @@ def test_torch_dequantization_equals_bitsandbytes_bit_for_bit():
     for double_quant in (True, False):
         codes, state = functional.quantize_4bit(weight, blocksize=64, compress_statistics=double_quant, quant_type="nf4")
         assert torch.equal(dequantize_with_torch(codes, state), functional.dequantize_4bit(codes, state))
+
+
+CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="bitsandbytes' CUDA kernel path needs CUDA")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=CUDA)])
+@pytest.mark.parametrize("double_quant", [True, False])
+@pytest.mark.parametrize("shape", [(64, 128), (30, 100)], ids=["whole-blocks", "blocks-left-over"])
+def test_stacked_dequantization_equals_bitsandbytes_per_weight_bit_for_bit(shape, double_quant, device):
+    import bitsandbytes.functional as functional
+
+    scales = torch.tensor([1.0, 5.0, 0.1])[:, None, None]
+    weights = (torch.randn(3, *shape, generator=torch.Generator().manual_seed(0)) * scales).to(device)
+    quantized = [functional.quantize_4bit(weight, blocksize=64, compress_statistics=double_quant, quant_type="nf4")
+                 for weight in weights]
+    states = [state for _, state in quantized]
+    nested = (torch.stack([state.state2.absmax for state in states]), torch.stack([state.offset for state in states]),
+              states[0].state2.code) if double_quant else None
+    stacked = dequantize_stacked(torch.stack([codes.view(-1) for codes, _ in quantized]),
+                                 torch.stack([state.absmax for state in states]), shape,
+                                 FourBitFormat(double_quant=double_quant), states[0].code, nested)
+    assert torch.equal(stacked, torch.stack([functional.dequantize_4bit(codes, state) for codes, state in quantized]))
+
+
+def test_nf4_experts_without_gradients_compute_the_layer_at_once_with_the_same_numbers(tiny_experts):
+    quantized = NF4Experts.quantize(tiny_experts, FourBitFormat())
+    hidden, indices, weights = _routed_tokens(tiny_experts, tokens=29)
+    lhs, rhs = (torch.randn(quantized.num_experts, *shape, generator=torch.Generator().manual_seed(3)) * 0.1
+                for shape in ((64, 4), (4, tiny_experts.gate_up_proj.shape[-1])))
+    for lora_factors in ({}, {"gate_up_proj": (lhs, rhs, 2.0)}):
+        quantized.lora_factors = lora_factors
+        with_gradients = quantized(hidden, indices, weights)  # the expert loop
+        with torch.no_grad():
+            layer_at_once = quantized(hidden, indices, weights)
+        torch.testing.assert_close(layer_at_once, with_gradients, atol=1e-5, rtol=1e-5)
+    assert (layer_at_once - quantized.dequantized()(hidden, indices, weights)).abs().max() > 1e-4, "LoRA did apply"
 
 
 def test_nf4_experts_equal_grouped_experts_on_their_dequantized_weights_with_gradients(tiny_experts):

@@ -131,9 +131,10 @@ def prompts(args, vocab_size: int) -> tuple[torch.Tensor, torch.Tensor]:
     return prompt_ids, torch.ones_like(prompt_ids)
 
 
-def timed_step(phases: tuple, prompt_ids, prompt_mask, args) -> dict:
-    """One warm-up step (compilation), then the timed one."""
-    step(*phases, prompt_ids, prompt_mask, args)
+def timed_step(phases: tuple, prompt_ids, prompt_mask, args, warm_up: bool = True) -> dict:
+    """One warm-up step (compilation) unless `warm_up` is False, then the timed one."""
+    if warm_up:
+        step(*phases, prompt_ids, prompt_mask, args)
     return step(*phases, prompt_ids, prompt_mask, args)
 
 

@@ -8,9 +8,11 @@ Part `longest`: the longest single sequence that trains (forward + backward, LoR
 bisecting to 1024 tokens with tools/bench_long_context.py's search, and its peak memory: ours_bf16 and ours_nf4
 (chunked log-probs, per-layer gradient checkpointing, and the activation and embedding offload options) against
 hf_eager and hf_flex (peft LoRA, gradient checkpointing, the loss from `labels`).
-Weights are random (the preset's), built once into --work-dir as checkpoints: bf16 (read by ours and, being also a
-transformers checkpoint, by transformers) and nf4 (`rewrite build --quantize nf4`). Each candidate is loaded on its
-own and freed before the next; one that fails is reported with its error.
+Weights are random (the preset's). Ours is captured and rewritten in memory with the passes of `rewrite build`
+(`--quantize nf4` for nf4); transformers' model is the preset itself, except hf_4bit, which BitsAndBytesConfig
+quantizes while loading the preset saved to --work-dir. Each candidate is built on its own and freed before the
+next; one that fails is reported with its error. The step is timed after one warm-up step for ours (compilation);
+transformers' eager step compiles nothing and is timed on its first step.
 
     python tools/bench_memory.py --part step
     python tools/bench_memory.py --part longest --candidates ours_bf16 ours_nf4 hf_eager hf_flex
@@ -22,7 +24,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import subprocess
 import sys
 import time
 import traceback
@@ -33,7 +34,10 @@ from peft import LoraConfig, get_peft_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rewrite import load  # noqa: E402
+from rewrite import RewrittenGptOss, build_preset, capture  # noqa: E402
+from rewrite.build import quantize_pass_names  # noqa: E402
+from rewrite.pipeline import resolve_pass_names, run_pipeline  # noqa: E402
+from rewrite.spec import graph_spec  # noqa: E402
 from runtime.grpo.logprobs import completion_logprobs  # noqa: E402
 from runtime.grpo.memory import ActivationOffload, offload_embedding  # noqa: E402
 from tools.bench_grpo_step import TARGETS, ours_phases, prompts, timed_step, transformers_phases  # noqa: E402
@@ -52,21 +56,21 @@ def lora_config() -> LoraConfig:
     return LoraConfig(r=16, lora_alpha=32, target_modules=TARGETS)
 
 
-def checkpoint(args, quantize: str | None) -> Path:
-    """The preset's checkpoint in --work-dir (bf16 on cuda, float32 on cpu), built when missing."""
-    out = Path(args.work_dir) / f"{args.preset}-{quantize or str(args.dtype).removeprefix('torch.')}"
-    if not (out / "manifest.json").is_file():
-        print(f"building {out}", file=sys.stderr, flush=True)
-        # in its own process: memory the build leaves allocated must not count against the candidates
-        command = [sys.executable, "-m", "rewrite", "build", "--preset", args.preset, "--out", str(out), "--force",
-                   "--dtype", str(args.dtype).removeprefix("torch."), "--device", args.device, "--no-verify"]
-        subprocess.run([*command, *(["--quantize", quantize] if quantize else [])], check=True)
-    return out
+def rewritten(args, quantize: str | None) -> RewrittenGptOss:
+    """The preset captured and rewritten in memory with `rewrite build`'s passes (and quantize_nf4 for nf4). The
+    transformers model is dropped after capture, so only the rewritten weights stay on the card."""
+    model = build_preset(args.preset, dtype=args.dtype, device=args.device)
+    model.requires_grad_(False)
+    graph_module = capture(model)
+    del model
+    run_pipeline(graph_module, resolve_pass_names("default") + quantize_pass_names(quantize))
+    free_memory(args)
+    return RewrittenGptOss(graph_module, graph_spec(graph_module))
 
 
-def ours_policy(args, quantize: str | None):
-    """Our loaded checkpoint with LoRA, and the embedding offloaded when asked."""
-    model = load(checkpoint(args, quantize), device=args.device, verify_checksums=False)
+def ours_policy(args, quantize: str | None) -> RewrittenGptOss:
+    """Our rewritten model with LoRA, and the embedding offloaded when asked."""
+    model = rewritten(args, quantize)
     model.graph_module = get_peft_model(model.graph_module, lora_config())
     if args.embedding_offload:
         offload_embedding(model)
@@ -74,18 +78,39 @@ def ours_policy(args, quantize: str | None):
 
 
 def transformers_policy(args, attention: str = "eager", four_bit: bool = False):
-    """transformers' model from the bf16 checkpoint (4-bit through BitsAndBytesConfig), peft LoRA on top."""
+    """transformers' model of the preset (4-bit through BitsAndBytesConfig, which loads from a checkpoint
+    directory: the preset is saved to --work-dir first), with peft LoRA on top."""
+    if not four_bit:
+        model = build_preset(args.preset, dtype=args.dtype, device=args.device, attn_implementation=attention,
+                             experts_implementation="grouped_mm" if args.device == "cuda" else "eager")
+        return get_peft_model(model, lora_config())
     from transformers import BitsAndBytesConfig, GptOssForCausalLM
 
     quantization = BitsAndBytesConfig(
         load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
         bnb_4bit_compute_dtype=args.dtype,
-    ) if four_bit else None
+    )
     model = GptOssForCausalLM.from_pretrained(
-        checkpoint(args, None), dtype=args.dtype, device_map=args.device, attn_implementation=attention,
+        saved_preset(args), dtype=args.dtype, device_map=args.device, attn_implementation=attention,
         experts_implementation="grouped_mm" if args.device == "cuda" else "eager", quantization_config=quantization,
     )
     return get_peft_model(model, lora_config())
+
+
+def saved_preset(args) -> Path:
+    """The preset saved as a transformers checkpoint in --work-dir (kept between runs)."""
+    out = Path(args.work_dir) / f"{args.preset}-{str(args.dtype).removeprefix('torch.')}"
+    if not (out / "config.json").is_file():
+        print(f"saving {out}", file=sys.stderr, flush=True)
+        build_preset(args.preset, dtype=args.dtype, device=args.device).save_pretrained(out)
+        free_memory(args)
+    return out
+
+
+def free_memory(args) -> None:
+    gc.collect()
+    if args.device == "cuda":
+        torch.cuda.empty_cache()
 
 
 def run_step(name: str, args) -> dict:
@@ -97,7 +122,8 @@ def run_step(name: str, args) -> dict:
         hf = transformers_policy(args, four_bit=name == "hf_4bit")
         vocab = hf.config.vocab_size
         phases = transformers_phases(hf, args)
-    result = timed_step(phases, *prompts(args, vocab), args)
+    # transformers' step compiles nothing, so it needs no warm-up step: one step, timed
+    result = timed_step(phases, *prompts(args, vocab), args, warm_up=name.startswith("ours"))
     peaks = [value for key, value in result.items() if key.endswith("_peak_gib")]
     return {**result, "peak_gib": max(peaks, default=None)}
 
@@ -140,9 +166,7 @@ def run_candidate(part: str, name: str, args) -> dict:
         result = {"error": f"{type(error).__name__}: {str(error)[:300]}", "where": where}
     result["seconds"] = round(time.perf_counter() - start, 1)
     torch._dynamo.reset()  # drops compiled code and its CUDA graph pools with the candidate
-    gc.collect()
-    if args.device == "cuda":
-        torch.cuda.empty_cache()
+    free_memory(args)
     return result
 
 
@@ -151,7 +175,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--part", choices=["step", "longest", "all"], default="all")
     parser.add_argument("--candidates", nargs="+", help="a subset of the part's candidates (default: all of them)")
     parser.add_argument("--device", default="cuda", help="cuda; cpu to smoke-test the script on the tiny preset")
-    parser.add_argument("--work-dir", default="/tmp/bench_memory", help="where the built checkpoints are kept")
+    parser.add_argument("--work-dir", default="/tmp/bench_memory", help="where hf_4bit's saved preset is kept")
     parser.add_argument("--activation-offloading", action=argparse.BooleanOptionalAction, default=True,
                         help="ours: layer inputs kept for the backward pass in pinned CPU memory")
     parser.add_argument("--embedding-offload", action=argparse.BooleanOptionalAction, default=True,

@@ -9,6 +9,7 @@ checkpoint keeps them in safetensors; `quant_map` and `nested_quant_map` are bit
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import torch
@@ -81,11 +82,44 @@ def dequantize_with_torch(codes: torch.Tensor, state) -> torch.Tensor:
     `state` is a bitsandbytes `QuantState`: two codes per byte (the first in the high half), `code[index]` times the
     absmax of the value's block; a double-quantized absmax is itself `state2.code[index] * state2.absmax[block]`
     plus `offset`."""
-    absmax = state.absmax
-    if state.nested:
-        nested = state.state2
-        scales = nested.absmax.repeat_interleave(nested.blocksize)[: absmax.numel()]
-        absmax = nested.code[absmax.int()] * scales + state.offset
-    flat = codes.reshape(-1)
-    values = state.code[torch.stack([flat >> 4, flat & 15], dim=-1).reshape(-1)[: state.shape.numel()].int()]
-    return (values * absmax.repeat_interleave(state.blocksize)[: values.numel()]).to(state.dtype).reshape(state.shape)
+    four_bit_format = FourBitFormat(state.quant_type, state.blocksize, state.nested,
+                                    str(state.dtype).removeprefix("torch."))
+    nested = (state.state2.absmax[None], torch.as_tensor(state.offset)[None], state.state2.code) if state.nested else None
+    return dequantize_stacked(codes.reshape(1, -1), state.absmax[None], tuple(state.shape), four_bit_format,
+                              state.code, nested, use_bitsandbytes=False)[0]
+
+
+def dequantize_stacked(
+    codes: torch.Tensor,
+    absmax: torch.Tensor,
+    shape: tuple[int, ...],
+    four_bit_format: FourBitFormat,
+    code_book: torch.Tensor,
+    nested: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None,
+    use_bitsandbytes: bool = True,
+) -> torch.Tensor:
+    """[E, *shape] in the format's compute dtype: E weights of `shape`, each quantized on its own by bitsandbytes'
+    `quantize_4bit`, with their codes [E, ceil(numel / 2)] and block scales [E, blocks] stacked. Double-quantized
+    scales are uint8 codes and `nested` = (nested_absmax [E, scale blocks], offset [E], nested code book).
+
+    The numbers are `dequantize_4bit`'s for each weight (float32 products, then the compute dtype). On CUDA outside
+    torch.compile it is one bitsandbytes kernel over all E weights when no block straddles two of them (unless
+    `use_bitsandbytes` is False); otherwise plain torch ops, which inductor fuses into one kernel inside a compiled
+    step."""
+    experts, numel = codes.shape[0], math.prod(shape)
+    if nested is not None:
+        nested_absmax, offset, nested_code_book = nested
+        scale_block = torch.arange(absmax.shape[1], device=absmax.device) // NESTED_BLOCKSIZE
+        absmax = nested_code_book[absmax.int()] * nested_absmax[:, scale_block] + offset[:, None]
+    whole_blocks = numel % four_bit_format.blocksize == 0
+    if use_bitsandbytes and codes.is_cuda and not torch.compiler.is_compiling() and whole_blocks:
+        functional = import_bitsandbytes().functional
+        state = functional.QuantState(
+            absmax=absmax.reshape(-1), shape=torch.Size([experts, *shape]), code=code_book,
+            blocksize=four_bit_format.blocksize, quant_type=four_bit_format.quant_type, dtype=four_bit_format.dtype,
+        )
+        return functional.dequantize_4bit(codes.reshape(-1), state)
+    index = torch.stack([codes >> 4, codes & 15], dim=-1).reshape(experts, -1)[:, :numel]
+    block = torch.arange(numel, device=codes.device) // four_bit_format.blocksize
+    values = code_book[index.int()] * absmax[:, block]
+    return values.to(four_bit_format.dtype).reshape(experts, *shape)

@@ -153,6 +153,25 @@ def kernels_apply(hidden_states: torch.Tensor, router_indices: torch.Tensor, wei
     )
 
 
+def experts_forward(
+    hidden_states: torch.Tensor,
+    router_indices: torch.Tensor,
+    routing_weights: torch.Tensor,
+    weights: ExpertWeights,
+    alpha: float,
+    limit: float,
+) -> torch.Tensor:
+    """[T, H] experts output for all experts' weights (3-D matrices [E, in, out], 2-D biases [E, out]) by the first
+    path that applies: the decode kernels, grouped_mm, the loop."""
+    gate_up_proj = weights[0]
+    if kernels_apply(hidden_states, router_indices, gate_up_proj):
+        return kernel_forward(hidden_states, router_indices, routing_weights, *weights, alpha, limit)
+    routing = Routing(router_indices, routing_weights, gate_up_proj.shape[0])
+    if grouped_mm_applies(hidden_states, gate_up_proj):
+        return grouped_forward(hidden_states, routing, *weights, alpha, limit)
+    return expert_loop(hidden_states, routing, lambda e: tuple(w[e] for w in weights), alpha, limit)
+
+
 def grouped_mm_applies(hidden_states: torch.Tensor, weight: torch.Tensor) -> bool:
     """grouped_mm runs bf16 on CUDA (SM80+) and any float dtype on CPU; everything else takes the loop."""
     if hidden_states.dtype != weight.dtype:
@@ -192,12 +211,7 @@ class GroupedExperts(torch.nn.Module):
         self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
     ) -> torch.Tensor:
         weights = (self.gate_up_proj, self.gate_up_proj_bias, self.down_proj, self.down_proj_bias)
-        if kernels_apply(hidden_states, router_indices, self.gate_up_proj):
-            return kernel_forward(hidden_states, router_indices, routing_weights, *weights, self.alpha, self.limit)
-        routing = Routing(router_indices, routing_weights, self.num_experts)
-        if grouped_mm_applies(hidden_states, self.gate_up_proj):
-            return grouped_forward(hidden_states, routing, *weights, self.alpha, self.limit)
-        return expert_loop(hidden_states, routing, lambda e: tuple(w[e] for w in weights), self.alpha, self.limit)
+        return experts_forward(hidden_states, router_indices, routing_weights, weights, self.alpha, self.limit)
 
     def emitted_config(self) -> dict:
         return {"alpha": self.alpha, "limit": self.limit}

@@ -1,5 +1,5 @@
-"""`NF4Experts`: gpt-oss experts with every expert's matrices quantized to 4 bits on its own, dequantized one expert
-at a time inside the op.
+"""`NF4Experts`: gpt-oss experts with every expert's matrices quantized to 4 bits on its own, dequantized just in
+time inside the op: one expert at a time with gradients (training), one layer at a time without (inference).
 
 Storage, per matrix M in (gate_up_proj [E, H, 2I], down_proj [E, I, H], transformers' layout): `M` is a uint8
 parameter [E, H*2I/2] of packed codes (a parameter, frozen, so peft's `target_parameters` finds it by name), and
@@ -10,15 +10,18 @@ Numbers: `GroupedExperts`' on the dequantized weights (the same `expert_loop`), 
 matrix: expert e computes `x @ (dequantize(M[e]) + scaling * lhs[e] @ rhs[e])` as `x @ dequantize(M[e]) +
 scaling * (x @ lhs[e]) @ rhs[e]`. The base product's backward dequantizes again instead of keeping the weight, so
 no full-precision expert outlives its matmul, in the forward or the backward; only the LoRA factors get gradients.
-`runtime.ops.nf4_experts_lora.ParamWrapper` (peft) sets the factors while it calls the module.
+`runtime.ops.nf4_experts_lora.ParamWrapper` (peft) sets the factors while it calls the module. Without gradients
+(generation, reference log-probs) the layer's experts are dequantized together, the delta added to them, and the
+call takes `GroupedExperts`' full-precision paths (decode kernels, grouped_mm): the same numbers up to rounding, and a
+decode step that compiles whole, at the cost of one layer's experts in full precision while the layer runs.
 """
 
 from __future__ import annotations
 
 import torch
 
-from runtime.ops.four_bit import NESTED_BLOCKSIZE, FourBitFormat, dequantize_with_torch, import_bitsandbytes
-from runtime.ops.grouped_experts import GroupedExperts, Routing, expert_loop
+from runtime.ops.four_bit import FourBitFormat, dequantize_stacked, import_bitsandbytes
+from runtime.ops.grouped_experts import GroupedExperts, Routing, expert_loop, experts_forward
 
 MATRICES = ("gate_up_proj", "down_proj")
 # (lhs [E, in, r], rhs [E, r, out], scaling): a matrix's LoRA delta per expert, lhs[e] @ rhs[e] * scaling
@@ -45,7 +48,7 @@ class _ExpertMatrix:
         self.experts, self.name, self.expert = experts, name, expert
 
     def __rmatmul__(self, inputs: torch.Tensor) -> torch.Tensor:
-        output = _FrozenMatmul.apply(inputs, lambda: self.experts.dequantize(self.name, self.expert))
+        output = _FrozenMatmul.apply(inputs, lambda: self.experts.dequantize(self.name, slice(self.expert, self.expert + 1))[0])
         factors = self.experts.lora_factors.get(self.name)
         if factors is None:
             return output
@@ -97,31 +100,36 @@ class NF4Experts(torch.nn.Module):
             self.register_buffer(f"{name}_offset", torch.stack([torch.as_tensor(state.offset) for state in states]))
             self.register_buffer("nested_quant_map", states[0].state2.code)
 
-    def dequantize(self, name: str, expert: int) -> torch.Tensor:
-        """Expert `expert`'s matrix `name` in the compute dtype, in transformers' [in, out] layout."""
-        functional = import_bitsandbytes().functional
+    def dequantize(self, name: str, experts: slice) -> torch.Tensor:
+        """The matrices `name` of `experts` [n, in, out] in the compute dtype, transformers' layout."""
         nested = None
         if self.four_bit_format.double_quant:
-            nested = functional.QuantState(
-                absmax=getattr(self, f"{name}_nested_absmax")[expert], code=self.nested_quant_map,
-                blocksize=NESTED_BLOCKSIZE, dtype=torch.float32,
-            )
-        state = functional.QuantState(
-            absmax=getattr(self, f"{name}_absmax")[expert], shape=torch.Size(self.shapes[name]),
-            code=self.quant_map, blocksize=self.four_bit_format.blocksize, quant_type=self.four_bit_format.quant_type,
-            dtype=self.four_bit_format.dtype,
-            offset=getattr(self, f"{name}_offset")[expert] if nested is not None else None, state2=nested,
-        )
-        codes = getattr(self, name)[expert]
-        if codes.device.type == "cpu":
-            return dequantize_with_torch(codes, state)
-        return functional.dequantize_4bit(codes, state)
+            nested = (getattr(self, f"{name}_nested_absmax")[experts], getattr(self, f"{name}_offset")[experts],
+                      self.nested_quant_map)
+        return dequantize_stacked(getattr(self, name)[experts], getattr(self, f"{name}_absmax")[experts],
+                                  self.shapes[name], self.four_bit_format, self.quant_map, nested)
 
     def forward(
         self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
     ) -> torch.Tensor:
-        routing = Routing(router_indices, routing_weights, self.num_experts)
-        return expert_loop(hidden_states, routing, self._expert_weights, self.alpha, self.limit)
+        if torch.is_grad_enabled():
+            # training: an expert's matrices exist in full precision only for its own matmuls
+            routing = Routing(router_indices, routing_weights, self.num_experts)
+            return expert_loop(hidden_states, routing, self._expert_weights, self.alpha, self.limit)
+        # inference: this layer's experts in full precision for the call (one layer, never all), so decoding takes
+        # the full-precision paths (decode kernels, grouped_mm) and compiles whole
+        weights = (self._with_lora_delta("gate_up_proj"), self.gate_up_proj_bias,
+                   self._with_lora_delta("down_proj"), self.down_proj_bias)
+        return experts_forward(hidden_states, router_indices, routing_weights, weights, self.alpha, self.limit)
+
+    def _with_lora_delta(self, name: str) -> torch.Tensor:
+        """All experts' matrices `name` [E, in, out], plus the active LoRA delta `scaling * lhs[e] @ rhs[e]`."""
+        weight = self.dequantize(name, slice(None))
+        factors = self.lora_factors.get(name)
+        if factors is None:
+            return weight
+        lhs, rhs, scaling = factors
+        return weight + (scaling * torch.bmm(lhs, rhs)).to(weight.dtype)
 
     def _expert_weights(self, expert: int):
         return (_ExpertMatrix(self, "gate_up_proj", expert), self.gate_up_proj_bias[expert],
@@ -129,7 +137,7 @@ class NF4Experts(torch.nn.Module):
 
     def dequantized(self) -> GroupedExperts:
         """The full-precision `GroupedExperts` this module computes without LoRA (biases shared)."""
-        weights = {name: torch.stack([self.dequantize(name, e) for e in range(self.num_experts)]) for name in MATRICES}
+        weights = {name: self.dequantize(name, slice(None)) for name in MATRICES}
         return GroupedExperts(weights["gate_up_proj"], self.gate_up_proj_bias, weights["down_proj"],
                               self.down_proj_bias, self.alpha, self.limit)
 
