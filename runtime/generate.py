@@ -4,6 +4,11 @@ In the spirit of gpt-fast: the cache is a list of tensors sized from the request
 bucket so batches of similar length share compiled code), `prefill` and `decode_one_token` are plain
 functions, sampling is `runtime.sampling`. Output follows transformers' `generate`: prompt plus
 completion, left padding kept, finished rows padded with `pad_token_id`, stopping when every row is done.
+
+With a `lockstep_group` (processes whose model calls are collectives, as FSDP's per-layer all-gathers are), every
+process of the group runs the same number of decode steps: the periodic "has every row stopped?" check is combined
+over the group, so decoding goes on until every process's rows have stopped. A process's output is unchanged: the
+steps after its own rows stopped are trimmed, as the steps between two checks always are.
 """
 
 from __future__ import annotations
@@ -12,11 +17,13 @@ import math
 from dataclasses import dataclass
 
 import torch
+import torch.distributed as dist
 
 from rewrite.model import InputError, RewrittenGptOss
 from rewrite.spec import pad_aware_position_ids
 
 from .errors import GenerationError
+from .lm_head import lm_head_bypassed, lm_head_owner
 from .sampling import SamplingOptions, sample_next
 
 CACHE_BUCKET = 64
@@ -53,8 +60,12 @@ def supported_inductor_options(options: dict) -> dict:
 class GenerationEngine:
     """Generates from one loaded module; keeps compiled decode steps across calls."""
 
-    def __init__(self, model: RewrittenGptOss, compile: bool | None = None, cuda_graphs: bool | None = None):
+    def __init__(self, model: RewrittenGptOss, compile: bool | None = None, cuda_graphs: bool | None = None,
+                 lockstep_group: dist.ProcessGroup | None = None):
+        """`lockstep_group`: the processes that must run every decode step together (see the module docstring);
+        every one of them calls `generate` the same number of times with the same `max_new_tokens`."""
         self.model = model
+        self.lockstep_group = lockstep_group
         on_cuda = model.device.type == "cuda"
         self.compile = on_cuda if compile is None else compile
         # CUDA graphs replay a decode step's ~1000 kernels with one launch: the step stops being CPU-bound.
@@ -96,11 +107,7 @@ class GenerationEngine:
         mask[:, :prompt_length] = attention_mask
         positions = pad_aware_position_ids(attention_mask)
         caches = self._caches(batch, cache_length)
-        step = self.model.step(padded_ids, mask, positions, 0, caches)
-        for cache, filled in zip(caches, step.caches, strict=True):
-            cache.copy_(filled)  # decode then writes in place, into tensors whose addresses stay put
-        del step.caches
-        logits = step.logits[:, -1]
+        logits = self._prefill(padded_ids, attention_mask, positions, caches)
         position = positions[:, -1:] + 1
         unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
         write_positions = torch.arange(prompt_length, prompt_length + max_new_tokens, device=input_ids.device)
@@ -113,7 +120,7 @@ class GenerationEngine:
             alive.append(unfinished.clone())
             unfinished &= ~self._stopped(token, tokens, stop_ids, stop_sequences)
             checks_now = (index + 1) % STOP_CHECK_INTERVAL == 0
-            if index == max_new_tokens - 1 or (checks_now and not unfinished.any()):
+            if index == max_new_tokens - 1 or (checks_now and not self._any_unfinished(unfinished)):
                 break
             mask[:, prompt_length + index] = 1
             logits = self._decode(self.model.graph_module, self.model.spec, token[:, None], mask, position,
@@ -126,6 +133,25 @@ class GenerationEngine:
             logprobs=torch.stack(logprobs[:steps], dim=1),
             completion_mask=alive_steps[:, :steps].long(),
         )
+
+    def _prefill(self, padded_ids, attention_mask, positions, caches) -> torch.Tensor:
+        """Run the prompts into the first slots of `caches`; returns the logits [B, vocab] of the last position.
+
+        The graph fills caches as long as the prompts (what `forward` does), which are then copied into the long
+        ones, so no second set of full-length caches exists; and the head runs on the last position alone, when
+        the graph calls it as a module."""
+        prompt_caches = self.model.empty_caches(padded_ids.shape[0], padded_ids.shape[1])
+        owner = lm_head_owner(self.model.graph_module)
+        if owner is None:
+            step = self.model.step(padded_ids, attention_mask, positions, 0, prompt_caches)
+            logits = step.logits[:, -1]
+        else:
+            with lm_head_bypassed(owner) as lm_head:
+                step = self.model.step(padded_ids, attention_mask, positions, 0, prompt_caches)
+            logits = lm_head(step.logits[:, -1])
+        for cache, filled in zip(caches, step.caches, strict=True):
+            cache[:, :, : padded_ids.shape[1]].copy_(filled)  # decode then writes in place: addresses stay put
+        return logits
 
     def _caches(self, batch: int, cache_length: int) -> list[torch.Tensor]:
         """One set of cache tensors per (batch, length) bucket, reused by every call: CUDA graphs keep
@@ -155,6 +181,14 @@ class GenerationEngine:
                 "max_new_tokens"
             )
         return attention_mask
+
+    def _any_unfinished(self, unfinished: torch.Tensor) -> bool:
+        """Whether a row is still generating, here or (with a lockstep group) on any process of the group."""
+        if self.lockstep_group is None:
+            return bool(unfinished.any())
+        flag = unfinished.any().to(torch.int32).reshape(1)
+        dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self.lockstep_group)
+        return bool(flag)
 
     @staticmethod
     def _stopped(token, tokens, stop_ids, stop_sequences) -> torch.Tensor:

@@ -96,7 +96,8 @@ def ours_phases(ours: RewrittenGptOss, args, **memory_options) -> tuple:
         return output.sequences, output.completion_mask
 
     def ours_logprobs(sequences, mask, prompt_length):
-        return completion_logprobs(ours, sequences, mask, prompt_length, temperature=1.0, chunk_size=1024,
+        return completion_logprobs(ours, sequences, mask, prompt_length, temperature=1.0,
+                                   chunk_size=getattr(args, "logprob_chunk_size", 1024),
                                    gradient_checkpointing=True, **memory_options)
 
     return ours_generate, ours_logprobs, [p for p in ours.graph_module.parameters() if p.requires_grad]

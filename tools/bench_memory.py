@@ -135,7 +135,8 @@ def run_longest(name: str, args) -> dict:
         offload = activation_offload(ours, args)
 
         def train_step(ids):
-            logps = completion_logprobs(ours, ids, torch.ones_like(ids), 1, temperature=1.0, chunk_size=1024,
+            logps = completion_logprobs(ours, ids, torch.ones_like(ids), 1, temperature=1.0,
+                                        chunk_size=args.logprob_chunk_size,
                                         gradient_checkpointing=True, activation_offload=offload)
             (-logps.mean()).backward()
 
@@ -180,6 +181,8 @@ def parse_args() -> argparse.Namespace:
                         help="ours: layer inputs kept for the backward pass in pinned CPU memory")
     parser.add_argument("--embedding-offload", action=argparse.BooleanOptionalAction, default=True,
                         help="ours: the embedding table in pinned CPU memory")
+    parser.add_argument("--logprob-chunk-size", type=int, default=256,
+                        help="ours: completion tokens per lm_head chunk (GRPOConfig.logprob_chunk_size)")
     for name, value in GPU_SETTINGS.items():
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None,
                             help=f"default {value} on cuda, {CPU_SETTINGS[name]} on cpu")
@@ -198,7 +201,8 @@ def main() -> None:
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu", "torch": torch.__version__,
         "preset": args.preset, "dtype": str(args.dtype).removeprefix("torch."), "lora_r": 16, "targets": TARGETS,
         "ours_options": {"gradient_checkpointing": "per layer", "activation_offloading": args.activation_offloading,
-                         "embedding_offload": args.embedding_offload, "logprob_chunk_size": 1024},
+                         "embedding_offload": args.embedding_offload,
+                         "logprob_chunk_size": args.logprob_chunk_size},
     }
     settings = {"step": ["prompts", "generations", "new_tokens", "micro_batch"], "longest": ["granularity", "limit"]}
     for part in ("step", "longest") if args.part == "all" else (args.part,):

@@ -8,16 +8,13 @@ the largest vocabulary-sized tensor is [chunk_size, vocab] in forward and backwa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
-from peft import PeftModel
 from torch.utils.checkpoint import checkpoint
 
 from rewrite.model import RewrittenGptOss
 from runtime.grpo.errors import GRPOModelError
 from runtime.grpo.memory import ActivationOffload, forward_for_backward
+from runtime.lm_head import lm_head_bypassed, lm_head_owner
 
 
 def completion_logprobs(
@@ -48,7 +45,7 @@ def completion_logprobs(
     # position t predicts token t + 1, so completion tokens are predicted from positions P - 1 .. T - 2
     predicting = hidden[:, prompt_length - 1 : -1].reshape(batch_size * completion_length, -1)
     targets = input_ids[:, prompt_length:].reshape(-1)
-    lm_head = _lm_head_owner(model.graph_module).lm_head
+    lm_head = _lm_head_owner(model).lm_head
     chunks = []
     for start in range(0, targets.numel(), chunk_size):
         arguments = (lm_head, predicting[start : start + chunk_size], targets[start : start + chunk_size], temperature)
@@ -63,25 +60,13 @@ def final_hidden_states(
     model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: torch.Tensor
 ) -> torch.Tensor:
     """[B, T, hidden] the final normed hidden states, the input of the `lm_head` (which is not run)."""
-    with lm_head_bypassed(model.graph_module):
+    with lm_head_bypassed(_lm_head_owner(model)):
         return model(input_ids, attention_mask)
 
 
-@contextmanager
-def lm_head_bypassed(graph_module: torch.nn.Module) -> Iterator[None]:
-    """Within the block, the graph's `lm_head` module is an identity, so the graph returns hidden states."""
-    owner = _lm_head_owner(graph_module)
-    lm_head = owner.lm_head
-    owner.lm_head = torch.nn.Identity()
-    try:
-        yield
-    finally:
-        owner.lm_head = lm_head
-
-
-def _lm_head_owner(graph_module: torch.nn.Module) -> torch.nn.Module:
-    owner = graph_module.get_base_model() if isinstance(graph_module, PeftModel) else graph_module
-    if not isinstance(getattr(owner, "lm_head", None), torch.nn.Module):
+def _lm_head_owner(model: RewrittenGptOss) -> torch.nn.Module:
+    owner = lm_head_owner(model.graph_module)
+    if owner is None:
         raise GRPOModelError(
             "the model's graph has no lm_head module, so log-probs cannot be computed in chunks: rebuild the "
             "checkpoint with the default passes (`rewrite build ... --passes default`), which include linear_modules."
