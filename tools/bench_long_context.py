@@ -79,14 +79,24 @@ def attempt(train_step, length: int, vocab: int, device: str = "cuda") -> tuple[
         return False, 0.0, f"{type(error).__name__}: {str(error)[:300]}"
 
 
-def longest(train_step, vocab: int, limit: int, granularity: int = GRANULARITY, device: str = "cuda") -> dict:
-    """The longest sequence `train_step` fits: doubling from `granularity`, then bisecting to `granularity`."""
+def longest(train_step, vocab: int, limit: int, granularity: int = GRANULARITY, device: str = "cuda",
+            start: int | None = None) -> dict:
+    """The longest sequence `train_step` fits: doubling from `start` (default `granularity`) up to `limit`, then
+    bisecting to `granularity`. Each attempt is also printed to stderr as it ends."""
     tried = []
-    good, bad = 0, None
-    length = granularity
-    while length <= limit:
+
+    def record(length: int) -> bool:
+        began = time.perf_counter()
         ok, peak, error = attempt(train_step, length, vocab, device)
-        tried.append({"tokens": length, "fits": ok, "peak_gib": round(peak, 2), "error": error})
+        tried.append({"tokens": length, "fits": ok, "peak_gib": round(peak, 2), "error": error,
+                      "seconds": round(time.perf_counter() - began, 1)})
+        print(json.dumps({"attempt": tried[-1]}), file=sys.stderr, flush=True)
+        return ok
+
+    good, bad = 0, None
+    length = start or granularity
+    while length <= limit:
+        ok = record(length)
         if not ok:
             bad = length
             break
@@ -94,9 +104,7 @@ def longest(train_step, vocab: int, limit: int, granularity: int = GRANULARITY, 
         length *= 2
     while bad is not None and bad - good > granularity:
         middle = (good + bad) // 2 // granularity * granularity
-        ok, peak, error = attempt(train_step, middle, vocab, device)
-        tried.append({"tokens": middle, "fits": ok, "peak_gib": round(peak, 2), "error": error})
-        good, bad = (middle, bad) if ok else (good, middle)
+        good, bad = (middle, bad) if record(middle) else (good, middle)
     best = max((t for t in tried if t["fits"]), key=lambda t: t["tokens"], default=None)
     return {"longest_tokens": good, "peak_gib_at_longest": best and best["peak_gib"], "tried": tried}
 

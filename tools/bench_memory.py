@@ -150,7 +150,8 @@ def run_longest(name: str, args) -> dict:
             hf(input_ids=ids, labels=ids, use_cache=False).loss.backward()
 
         vocab = hf.config.vocab_size
-    return longest(train_step, vocab, args.limit, args.granularity, args.device)
+    start = args.start if name.startswith("ours") else None
+    return longest(train_step, vocab, args.limit, args.granularity, args.device, start)
 
 
 def activation_offload(model, args) -> ActivationOffload | None:
@@ -181,6 +182,7 @@ def parse_args() -> argparse.Namespace:
                         help="ours: layer inputs kept for the backward pass in pinned CPU memory")
     parser.add_argument("--embedding-offload", action=argparse.BooleanOptionalAction, default=True,
                         help="ours: the embedding table in pinned CPU memory")
+    parser.add_argument("--start", type=int, help="ours: the first length of the doubling (default --granularity)")
     parser.add_argument("--logprob-chunk-size", type=int, default=256,
                         help="ours: completion tokens per lm_head chunk (GRPOConfig.logprob_chunk_size)")
     for name, value in GPU_SETTINGS.items():
