@@ -92,17 +92,16 @@ def test_stacked_dequantization_equals_bitsandbytes_per_weight_bit_for_bit(shape
     assert torch.equal(stacked, torch.stack([functional.dequantize_4bit(codes, state) for codes, state in quantized]))
 
 
-def test_nf4_experts_without_gradients_compute_the_layer_at_once_with_the_same_numbers(tiny_experts):
+def test_nf4_experts_computed_layer_at_once_have_the_numbers_of_the_per_expert_loop(tiny_experts):
     quantized = NF4Experts.quantize(tiny_experts, FourBitFormat())
     hidden, indices, weights = _routed_tokens(tiny_experts, tokens=29)
     lhs, rhs = (torch.randn(quantized.num_experts, *shape, generator=torch.Generator().manual_seed(3)) * 0.1
                 for shape in ((64, 4), (4, tiny_experts.gate_up_proj.shape[-1])))
     for lora_factors in ({}, {"gate_up_proj": (lhs, rhs, 2.0)}):
         quantized.lora_factors = lora_factors
-        with_gradients = quantized(hidden, indices, weights)  # the expert loop
-        with torch.no_grad():
-            layer_at_once = quantized(hidden, indices, weights)
-        torch.testing.assert_close(layer_at_once, with_gradients, atol=1e-5, rtol=1e-5)
+        per_expert = quantized.forward_per_expert(hidden, indices, weights)
+        layer_at_once = quantized.forward_layer_at_once(hidden, indices, weights)
+        torch.testing.assert_close(layer_at_once, per_expert, atol=1e-5, rtol=1e-5)
     assert (layer_at_once - quantized.dequantized()(hidden, indices, weights)).abs().max() > 1e-4, "LoRA did apply"
 
 

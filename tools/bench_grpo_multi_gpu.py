@@ -1,16 +1,16 @@
 """The GRPO trainer's step on 1, 2, ... GPUs (torchrun), the same global batch each time: throughput and scaling.
 
 For each process count N the script launches `torchrun --standalone --nproc_per_node N` on itself; every process
-builds `GRPOTrainer` on the checkpoint (LoRA r=16 on the attention projections, the dapo loss, gradient
-checkpointing) and runs a warm-up step (compilation) and `--steps` timed steps of PROMPTS x GENERATIONS completions
+builds `GRPOTrainer` on the checkpoint, or on the preset rewritten in memory on its own device (LoRA r=16 on the
+attention projections, the dapo loss, gradient checkpointing) and runs a warm-up step (compilation) and `--steps` timed steps of PROMPTS x GENERATIONS completions
 of NEW_TOKENS tokens (random prompts of 64 tokens, target-token task's cheap reward), micro-batches of MICRO_BATCH
 rows, gradient accumulation making up the rest, so every N trains the same batch. Printed as one JSON object:
 per N, samples (completions) per second, seconds per phase (generate_and_score; loss forward; backward; optimizer
 step with the gradient all-reduce), peak memory per process; and the scaling ratio of each N against the first.
 
-    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-20b --build-dir build/gpt-oss-20b --processes 1 2
+    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-20b --processes 1 2
     python tools/bench_grpo_multi_gpu.py --checkpoint build/gpt-oss-120b --processes 4 --fsdp --steps 1
-    python tools/bench_grpo_multi_gpu.py --device cpu --preset tiny --build-dir /tmp/tiny --processes 1 2  # smoke
+    python tools/bench_grpo_multi_gpu.py --device cpu --preset tiny --processes 1 2  # smoke
 
 `--device cpu` is a smoke test of the script itself (gloo, float32), with small sizes unless given.
 """
@@ -26,14 +26,17 @@ import tempfile
 import time
 from collections import defaultdict
 from pathlib import Path
+from types import SimpleNamespace
 
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from rewrite.presets import preset_config  # noqa: E402
 from runtime.grpo import GRPOConfig  # noqa: E402
 from runtime.grpo.tasks import even_token_reward  # noqa: E402
 from runtime.grpo.trainer import GRPOTrainer  # noqa: E402
+from tools.rewritten_preset import rewritten_preset  # noqa: E402
 
 PROMPT_TOKENS = 64
 GPU_SIZES = {"prompts": 8, "generations": 8, "new_tokens": 256, "micro_batch": 8}
@@ -44,8 +47,9 @@ def parse_arguments() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--checkpoint", help="a directory written by `rewrite build`")
-    source.add_argument("--preset", help="build this preset into --build-dir first (unless it is there)")
-    parser.add_argument("--build-dir", help="where --preset is built")
+    source.add_argument("--preset", help="a preset: each process builds and rewrites it in memory (bf16 on cuda), "
+                        "unless --build-dir is given")
+    parser.add_argument("--build-dir", help="build --preset into this checkpoint directory first (unless it is there)")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="process (GPU) counts to run")
     parser.add_argument("--fsdp", action="store_true", help="shard the frozen base model (GRPOConfig.fsdp)")
     parser.add_argument("--steps", type=int, default=2, help="timed steps after the warm-up step")
@@ -67,11 +71,12 @@ def main() -> None:
     if args.worker_output:
         worker(args)
         return
-    checkpoint = Path(args.checkpoint) if args.checkpoint else build_preset(args)
-    results = {"checkpoint": str(checkpoint), "fsdp": args.fsdp, "torch": torch.__version__,
+    if args.preset and args.build_dir:
+        args.checkpoint, args.preset = str(build_preset(args)), None
+    results = {"checkpoint": args.checkpoint, "preset": args.preset, "fsdp": args.fsdp, "torch": torch.__version__,
                **{name: getattr(args, name) for name in GPU_SIZES}, "runs": []}
     for processes in args.processes:
-        results["runs"].append(launch(args, checkpoint, processes))
+        results["runs"].append(launch(args, processes))
         print(json.dumps(results["runs"][-1]), file=sys.stderr, flush=True)
     first = results["runs"][0]
     for run in results["runs"][1:]:
@@ -81,8 +86,6 @@ def main() -> None:
 
 
 def build_preset(args: argparse.Namespace) -> Path:
-    if not args.build_dir:
-        sys.exit("--preset needs --build-dir (where the preset is built, or was built before)")
     out = Path(args.build_dir)
     if not (out / "manifest.json").is_file():  # the passes' numerics are the tests' business, not the benchmark's
         dtype = "bfloat16" if args.device == "cuda" else "float32"
@@ -91,12 +94,13 @@ def build_preset(args: argparse.Namespace) -> Path:
     return out
 
 
-def launch(args: argparse.Namespace, checkpoint: Path, processes: int) -> dict:
+def launch(args: argparse.Namespace, processes: int) -> dict:
     """Run the worker under torchrun with `processes` processes; rank 0's JSON result."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
-                   __file__, "--checkpoint", str(checkpoint), "--device", args.device, "--steps", str(args.steps),
+                   __file__, *(["--checkpoint", args.checkpoint] if args.checkpoint else ["--preset", args.preset]),
+                   "--device", args.device, "--steps", str(args.steps),
                    "--worker-output", str(output), *(["--fsdp"] if args.fsdp else []),
                    *(option for name in GPU_SIZES for option in (f"--{name.replace('_', '-')}", str(getattr(args, name))))]
         subprocess.run(command, check=True)
@@ -118,11 +122,21 @@ def worker(args: argparse.Namespace) -> None:
             lora_r=16, lora_alpha=32, lora_dropout=0.0, gradient_checkpointing=True, max_steps=args.steps + 1,
             use_cpu=args.device == "cpu", fsdp=args.fsdp, seed=0,
         )
-        vocab = json.loads((Path(args.checkpoint) / "manifest.json").read_text())["spec"]["vocab_size"]
+        tokens = None  # a checkpoint directory says its stop and pad tokens; a model in memory takes the preset's
+        if args.checkpoint:
+            model = args.checkpoint
+            vocab = json.loads((Path(args.checkpoint) / "manifest.json").read_text())["spec"]["vocab_size"]
+        else:
+            device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if args.device == "cuda" else "cpu"
+            dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
+            model = rewritten_preset(args.preset, dtype, device)
+            vocab = model.spec.vocab_size
+            preset = preset_config(args.preset)
+            tokens = SimpleNamespace(eos_token_id=preset.eos_token_id, pad_token_id=preset.pad_token_id)
         generator = torch.Generator().manual_seed(0)
         dataset = [{"prompt": torch.randint(3, vocab, (PROMPT_TOKENS,), generator=generator).tolist()}
                    for _ in range(args.prompts)]
-        trainer = GRPOTrainer(args.checkpoint, even_token_reward, dataset, config)
+        trainer = GRPOTrainer(model, even_token_reward, dataset, config, processing_class=tokens)
         timings = time_phases(trainer)
         trainer.training_step()  # warm-up: compilation, allocator
         timings.clear()

@@ -45,6 +45,8 @@ def phase(results: dict, name: str, function):
     if on_cuda:
         torch.cuda.synchronize()
         results[f"{name}_peak_gib"] = round(torch.cuda.max_memory_allocated() / 2**30, 2)
+        # what the allocator held, CUDA graph pools included: what the card must have free
+        results[f"{name}_reserved_gib"] = round(torch.cuda.max_memory_reserved() / 2**30, 2)
     results[f"{name}_s"] = round(time.perf_counter() - start, 3)
     return value
 

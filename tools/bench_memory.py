@@ -34,14 +34,12 @@ from peft import LoraConfig, get_peft_model
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from rewrite import RewrittenGptOss, build_preset, capture  # noqa: E402
-from rewrite.build import quantize_pass_names  # noqa: E402
-from rewrite.pipeline import resolve_pass_names, run_pipeline  # noqa: E402
-from rewrite.spec import graph_spec  # noqa: E402
+from rewrite import RewrittenGptOss, build_preset  # noqa: E402
 from runtime.grpo.logprobs import completion_logprobs  # noqa: E402
 from runtime.grpo.memory import ActivationOffload, offload_embedding  # noqa: E402
 from tools.bench_grpo_step import TARGETS, ours_phases, prompts, timed_step, transformers_phases  # noqa: E402
 from tools.bench_long_context import longest  # noqa: E402
+from tools.rewritten_preset import rewritten_preset  # noqa: E402
 
 CANDIDATES = {
     "step": ["ours_bf16", "ours_nf4", "hf_bf16", "hf_4bit"],
@@ -56,21 +54,9 @@ def lora_config() -> LoraConfig:
     return LoraConfig(r=16, lora_alpha=32, target_modules=TARGETS)
 
 
-def rewritten(args, quantize: str | None) -> RewrittenGptOss:
-    """The preset captured and rewritten in memory with `rewrite build`'s passes (and quantize_nf4 for nf4). The
-    transformers model is dropped after capture, so only the rewritten weights stay on the card."""
-    model = build_preset(args.preset, dtype=args.dtype, device=args.device)
-    model.requires_grad_(False)
-    graph_module = capture(model)
-    del model
-    run_pipeline(graph_module, resolve_pass_names("default") + quantize_pass_names(quantize))
-    free_memory(args)
-    return RewrittenGptOss(graph_module, graph_spec(graph_module))
-
-
 def ours_policy(args, quantize: str | None) -> RewrittenGptOss:
     """Our rewritten model with LoRA, and the embedding offloaded when asked."""
-    model = rewritten(args, quantize)
+    model = rewritten_preset(args.preset, args.dtype, args.device, quantize)
     model.graph_module = get_peft_model(model.graph_module, lora_config())
     if args.embedding_offload:
         offload_embedding(model)

@@ -1,5 +1,5 @@
 """`NF4Experts`: gpt-oss experts with every expert's matrices quantized to 4 bits on its own, dequantized just in
-time inside the op: one expert at a time with gradients (training), one layer at a time without (inference).
+time inside the op: one expert at a time in eager calls (training, prefill), one layer at a time in compiled decoding.
 
 Storage, per matrix M in (gate_up_proj [E, H, 2I], down_proj [E, I, H], transformers' layout): `M` is a uint8
 parameter [E, H*2I/2] of packed codes (a parameter, frozen, so peft's `target_parameters` finds it by name), and
@@ -10,10 +10,11 @@ Numbers: `GroupedExperts`' on the dequantized weights (the same `expert_loop`), 
 matrix: expert e computes `x @ (dequantize(M[e]) + scaling * lhs[e] @ rhs[e])` as `x @ dequantize(M[e]) +
 scaling * (x @ lhs[e]) @ rhs[e]`. The base product's backward dequantizes again instead of keeping the weight, so
 no full-precision expert outlives its matmul, in the forward or the backward; only the LoRA factors get gradients.
-`runtime.ops.nf4_experts_lora.ParamWrapper` (peft) sets the factors while it calls the module. Without gradients
-(generation, reference log-probs) the layer's experts are dequantized together, the delta added to them, and the
+`runtime.ops.nf4_experts_lora.ParamWrapper` (peft) sets the factors while it calls the module. In a compiled call
+without gradients (a decode step) the layer's experts are dequantized together, the delta added to them, and the
 call takes `GroupedExperts`' full-precision paths (decode kernels, grouped_mm): the same numbers up to rounding, and a
-decode step that compiles whole, at the cost of one layer's experts in full precision while the layer runs.
+step that compiles whole, at the cost of one layer's experts in full precision while the layer runs. Eager calls keep
+the per-expert loop, whose transient is one expert: a 20b prefill would otherwise hold 1.5 GiB of dequantized experts.
 """
 
 from __future__ import annotations
@@ -112,12 +113,24 @@ class NF4Experts(torch.nn.Module):
     def forward(
         self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
     ) -> torch.Tensor:
-        if torch.is_grad_enabled():
-            # training: an expert's matrices exist in full precision only for its own matmuls
-            routing = Routing(router_indices, routing_weights, self.num_experts)
-            return expert_loop(hidden_states, routing, self._expert_weights, self.alpha, self.limit)
-        # inference: this layer's experts in full precision for the call (one layer, never all), so decoding takes
-        # the full-precision paths (decode kernels, grouped_mm) and compiles whole
+        if torch.compiler.is_compiling() and not torch.is_grad_enabled():
+            return self.forward_layer_at_once(hidden_states, router_indices, routing_weights)
+        return self.forward_per_expert(hidden_states, router_indices, routing_weights)
+
+    def forward_per_expert(
+        self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
+    ) -> torch.Tensor:
+        """Eager calls (training, prefill, reference log-probs): an expert's matrices exist in full precision only
+        for its own matmuls."""
+        routing = Routing(router_indices, routing_weights, self.num_experts)
+        return expert_loop(hidden_states, routing, self._expert_weights, self.alpha, self.limit)
+
+    def forward_layer_at_once(
+        self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
+    ) -> torch.Tensor:
+        """Compiled calls without gradients (decoding): the layer's experts in full precision for the call, so the
+        step takes the full-precision paths (decode kernels, grouped_mm), compiles whole and replays as a CUDA
+        graph, whose memory pool holds one layer's experts."""
         weights = (self._with_lora_delta("gate_up_proj"), self.gate_up_proj_bias,
                    self._with_lora_delta("down_proj"), self.down_proj_bias)
         return experts_forward(hidden_states, router_indices, routing_weights, weights, self.alpha, self.limit)
