@@ -4,6 +4,7 @@ from .build import build
 from .capture import capture
 from .errors import CheckpointError, PassError, RewriteError, UnsupportedModelError, VerificationError
 from .load import load
+from .meta_build import build_on_meta
 from .model import InputError, RewrittenGptOss
 from .presets import PRESETS, build_preset
 
@@ -17,6 +18,7 @@ __all__ = [
     "UnsupportedModelError",
     "VerificationError",
     "build",
+    "build_on_meta",
     "build_preset",
     "capture",
     "load",

@@ -13,6 +13,7 @@ from runtime.grpo.errors import (
     GRPOTaskError,
 )
 from runtime.grpo.loss import compute_loss
+from runtime.grpo.sharding import UnbuiltPreset
 from runtime.grpo.tasks import TASKS, Task, get_task
 from runtime.grpo.trainer import GRPOTrainer
 
@@ -28,6 +29,7 @@ __all__ = [
     "GRPOTaskError",
     "GRPOTrainer",
     "Task",
+    "UnbuiltPreset",
     "add_config_arguments",
     "aggregate_rewards",
     "compute_advantages",

@@ -94,8 +94,10 @@ class GRPOConfig:
         default=False,
         metadata={
             "help": "Shard the frozen base model across the processes with FSDP2 (under torchrun), built on the meta "
-            "device and loaded shard by shard from the checkpoint directory. Unlike TRL's fsdp option (strings of "
-            "FSDP1 options) it is a switch: the LoRA adapters stay whole on every process."
+            "device and loaded shard by shard from the checkpoint directory (for a preset without one: random weights "
+            "drawn shard by shard). Every phase, generation included, gathers one layer per call: use it only for a "
+            "model that does not fit one GPU. Unlike TRL's fsdp option (strings of FSDP1 options) it is a switch: "
+            "the LoRA adapters stay whole on every process."
         },
     )
 

@@ -8,11 +8,12 @@ from typing import Any
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
+from transformers import PreTrainedConfig
 
 from rewrite.load import load
 from rewrite.model import RewrittenGptOss
 from runtime.grpo.config import GRPOConfig
-from runtime.grpo.errors import GRPOModelError
+from runtime.grpo.errors import GRPOConfigError, GRPOModelError
 from runtime.ops.nf4_experts_lora import register_with
 
 
@@ -24,6 +25,11 @@ def load_policy(model: str | Path | RewrittenGptOss, config: GRPOConfig) -> tupl
     """
     if isinstance(model, RewrittenGptOss):
         return model, None
+    if not isinstance(model, (str, Path)):
+        raise GRPOConfigError(
+            f"cannot load {model!r} as the policy: pass a checkpoint directory or a loaded model; a preset without a "
+            "checkpoint (UnbuiltPreset) needs fsdp (--fsdp under torchrun), else build it with `rewrite build`."
+        )
     device = "cuda" if torch.cuda.is_available() and not config.use_cpu else "cpu"
     return load(model, device=device), Path(model)
 
@@ -60,13 +66,15 @@ def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
     return model.graph_module
 
 
-def special_token_ids(model_dir: Path | None, processing_class: Any) -> tuple[list[int], int]:
+def special_token_ids(model_source: Path | PreTrainedConfig | None, processing_class: Any) -> tuple[list[int], int]:
     """(stop token ids, pad token id): from the tokenizer when given (pad falls back to EOS, as in TRL), else
-    from the checkpoint's generation_config.json, then config.json."""
+    from the checkpoint directory's generation_config.json, then config.json, or from a (preset's) config."""
     if processing_class is not None:
         eos, pad = processing_class.eos_token_id, processing_class.pad_token_id
-    elif model_dir is not None:
-        eos, pad = _config_value(model_dir, "eos_token_id"), _config_value(model_dir, "pad_token_id")
+    elif isinstance(model_source, PreTrainedConfig):
+        eos, pad = model_source.eos_token_id, model_source.pad_token_id
+    elif model_source is not None:
+        eos, pad = _config_value(model_source, "eos_token_id"), _config_value(model_source, "pad_token_id")
     else:
         raise GRPOModelError(
             "cannot tell the stop and pad tokens of a loaded model: pass processing_class=<tokenizer>, or pass the "

@@ -9,70 +9,82 @@ the log-probs call lm_head outside the graph, chunk by chunk. LoRA adapters are 
 afterwards (so they initialise as in a single-process run) and stay whole on every process: FSDP manages only the
 base weights, which are frozen, so it never reduces a gradient.
 
+`load_sharded_policy(UnbuiltPreset(NAME), distributed)` needs no checkpoint: the module is what a build of the preset
+would load back, built on the meta device (`rewrite.meta_build`), and each process draws its rows of every weight
+(`runtime.grpo.random_weights`: the same values however many processes share them, not the build's values). The
+rotary tables are computed from the config as a build computes them. That is how `rewrite train --preset NAME
+--fsdp` trains gpt-oss-120b (234 GB in bf16) on 4 GPUs of 80 GB without first writing the build to disk.
+
 How a unit's weights are gathered depends on the graph. When the graph calls the unit as a module (checkpoints
 built with the layer_modules and embedding_module passes), FSDP's forward and backward hooks all-gather it around
-each call and free it after: while computing log-probs and gradients a process holds one layer whole at a time.
-When the graph only reads the unit's weights by attribute (`get_attr`, older builds), no hook can fire, so
-`gathered_for_log_probs()` all-gathers such units for the whole phase. Generation (`gathered_for_generation()`)
-always gathers every unit for the whole call: the processes run different numbers of decode steps (each stops when
-its own completions are done), so per-call collectives would not pair up between them. Generation therefore holds
-the whole base model, as an unsharded run does; the memory saving is in the training phases and between phases.
+each call and free it after: a process holds one layer whole at a time, in generation as in the log-probs and their
+backward pass. When the graph only reads the unit's weights by attribute (`get_attr`, older builds), no hook can
+fire, so `gathered()` all-gathers such units for the whole phase. Every model call is then a sequence of
+collectives, so the processes must make the same calls: generation runs its decode steps in lockstep over
+`process_group` (`GenerationEngine(lockstep_group=...)`: a process whose completions have all stopped keeps
+stepping, its outputs unchanged, until every process's have).
+
+What generation costs: every decode step all-gathers every layer, so each process receives about the model's size
+times (N-1)/N bytes per step (per generated token of every row of the batch; ~175 GB a step for gpt-oss-120b in
+bf16 on 4 GPUs), runs eagerly (no compiled decode step, no CUDA graphs), and decodes as many steps as the slowest
+process. It is bound by the interconnect, far slower than unsharded generation: use `--fsdp` only when the model
+does not fit one GPU; when it fits, plain data parallelism (no `--fsdp`) generates at full speed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
+import torch.distributed as dist
 from safetensors import SafetensorError, safe_open
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import FSDPModule, fully_shard
 from torch.distributed.tensor import DTensor
+from transformers import GptOssConfig
 
 from rewrite.codegen import module_from_source
 from rewrite.errors import CheckpointError
 from rewrite.manifest import GRAPH_TENSORS_NAME, MODULE_NAME, check_compatible, read_manifest
+from rewrite.meta_build import build_on_meta
 from rewrite.model import RewrittenGptOss
 from rewrite.pipeline import available_passes
+from rewrite.presets import preset_config
+from rewrite.source import default_dtype
 from rewrite.spec import GraphSpec
+from runtime.grpo import random_weights
 from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOConfigError, GRPOModelError
 
 
+@dataclass(frozen=True)
+class UnbuiltPreset:
+    """A preset to train with `fsdp` without a checkpoint on disk: its shape, random weights drawn per shard."""
+
+    name: str
+
+
 @dataclass
 class ShardedBase:
-    """The FSDP units of a sharded base model by module name, and which of them the graph calls as modules.
+    """The FSDP units of a sharded base model by module name, which of them the graph calls as modules, and the
+    process group that gathers them.
 
-    Every process must enter the blocks below together: their all-gathers are collectives.
+    Every process of `process_group` must make the same model calls, in the same order: each is a collective.
     """
 
     units: dict[str, FSDPModule]
     called: frozenset[str]
+    process_group: dist.ProcessGroup
 
     @contextmanager
-    def gathered_for_generation(self) -> Iterator[None]:
-        """Within the block every unit holds its whole weights (one all-gather each) and keeps them through every
-        call, so the block runs no collective; after it, each unit holds only its shard again."""
-        for name, unit in self.units.items():
-            unit.unshard()
-            if name in self.called:
-                unit.set_reshard_after_forward(False, recurse=False)
-        try:
-            yield
-        finally:
-            for name, unit in self.units.items():
-                if name in self.called:
-                    unit.set_reshard_after_forward(True, recurse=False)
-                unit.reshard()
-
-    @contextmanager
-    def gathered_for_log_probs(self) -> Iterator[None]:
-        """Within the block the units the graph does not call hold their whole weights (FSDP's hooks gather the
-        called ones call by call, in the forward and again in the backward pass); after it, only their shards."""
+    def gathered(self) -> Iterator[None]:
+        """Within the block the units the graph does not call hold their whole weights (one all-gather each); FSDP's
+        hooks gather the called ones call by call (in the forward, and again in the backward pass) and free them
+        after. After the block every unit holds only its shard."""
         uncalled = [unit for name, unit in self.units.items() if name not in self.called]
         for unit in uncalled:
             unit.unshard()
@@ -89,20 +101,26 @@ def sharded_unit_names(spec: GraphSpec) -> list[str]:
 
 
 def load_sharded_policy(
-    model: str | Path | RewrittenGptOss, distributed: Distributed
-) -> tuple[RewrittenGptOss, Path, ShardedBase]:
-    """The checkpoint directory `model` loaded with its base weights sharded across the processes.
+    model: str | Path | RewrittenGptOss | UnbuiltPreset, distributed: Distributed
+) -> tuple[RewrittenGptOss, Path | GptOssConfig, ShardedBase]:
+    """The checkpoint directory `model` (or the `UnbuiltPreset`) with its base weights sharded across the processes.
 
-    Returns what `load_policy` returns, plus the `ShardedBase` whose `gathered()` the trainer wraps around each
-    phase. Raises `GRPOConfigError` outside torchrun (or for a model already loaded), `CheckpointError` for a
-    directory `rewrite build` did not write or whose weight files cannot be read.
+    Returns the model, where its special tokens are named (the directory, or the preset's config), and the
+    `ShardedBase` whose `gathered()` the trainer wraps around each phase. Raises `GRPOConfigError` outside torchrun
+    (or for a model already loaded), `CheckpointError` for a directory `rewrite build` did not write or whose weight
+    files cannot be read, `UnsupportedModelError` for an unknown preset.
     """
     if isinstance(model, RewrittenGptOss) or distributed.world_size == 1:
         raise GRPOConfigError(
             "fsdp shards the base model across processes while loading it: launch with "
-            "`torchrun --nproc_per_node N` (N >= 2) and pass the checkpoint directory, or leave out --fsdp."
+            "`torchrun --nproc_per_node N` (N >= 2) and pass the checkpoint directory or a preset, or leave out --fsdp."
         )
-    directory = Path(model)
+    if isinstance(model, UnbuiltPreset):
+        return _sharded_preset(model.name, distributed)
+    return _sharded_checkpoint(Path(model), distributed)
+
+
+def _sharded_checkpoint(directory: Path, distributed: Distributed) -> tuple[RewrittenGptOss, Path, ShardedBase]:
     manifest = read_manifest(directory)
     check_compatible(manifest, set(available_passes()))
     spec = GraphSpec.from_json(manifest["spec"])
@@ -116,18 +134,78 @@ def load_sharded_policy(
         (directory / MODULE_NAME).read_text(), tensors, set(manifest["tensors"]["parameters"]),
         manifest.get("modules", {}),
     )
-    graph_module.requires_grad_(False)  # the base is frozen; LoRA adds the trainable parameters later
+
+    def read_rows(name: str, local: torch.Tensor, start: int, shape: torch.Size) -> None:
+        with _open(files[name]) as handle:
+            local.copy_(handle.get_slice(name)[start : start + local.shape[0]].to(local.device))
+
+    sharded_base = _shard_units(graph_module, unit_names, distributed, read_rows)
+    return RewrittenGptOss(graph_module, spec, manifest).eval(), directory, sharded_base
+
+
+def _sharded_preset(name: str, distributed: Distributed) -> tuple[RewrittenGptOss, GptOssConfig, ShardedBase]:
+    config = preset_config(name)
+    model = build_on_meta(name, dtype=default_dtype(distributed.device))
+    model.manifest["source"]["weights"] = random_weights.DESCRIPTION
+
+    def draw_rows(tensor_name: str, local: torch.Tensor, start: int, shape: torch.Size) -> None:
+        random_weights.fill_rows(local, tensor_name, shape, start, config.initializer_range)
+
+    unit_names = sharded_unit_names(model.spec)
+    sharded_base = _shard_units(model.graph_module, unit_names, distributed, draw_rows)
+    for tensor_name, tensor in [*model.graph_module.named_parameters(), *model.graph_module.named_buffers()]:
+        if not _in_units(tensor_name, unit_names):
+            whole = torch.empty_like(tensor, device=distributed.device)
+            if tensor.is_meta:
+                draw_rows(tensor_name, whole, 0, tensor.shape)
+            else:
+                whole.copy_(tensor)  # a buffer computed from the config (RoPE's inv_freq)
+            _replace_tensor(model.graph_module, tensor_name, whole)
+    return model, config, sharded_base
+
+
+def _shard_units(
+    graph_module: torch.nn.Module, unit_names: list[str], distributed: Distributed,
+    fill_rows: Callable[[str, torch.Tensor, int, torch.Size], None],
+) -> ShardedBase:
+    """`fully_shard` each unit of `graph_module` (frozen first: LoRA adds the trainable parameters later), allocate
+    this process's part of its tensors and fill it with `fill_rows(name, local, first row, whole shape)`."""
+    graph_module.requires_grad_(False)
     mesh = init_device_mesh(distributed.device.type, (distributed.world_size,))
     units = {}
     for unit_name in unit_names:
         unit = _submodule(graph_module, unit_name)
         fully_shard(unit, mesh=mesh, reshard_after_forward=True)
         unit.to_empty(device=distributed.device)
-        _load_unit(unit, unit_name, files, distributed)
+        with torch.no_grad():
+            for local_name, tensor in [*unit.named_parameters(), *unit.named_buffers()]:
+                name = f"{unit_name}.{local_name}"
+                fill_rows(name, *_local_rows(tensor, name, distributed), tensor.shape)
         units[unit_name] = unit
     # An emitted module's submodules with a forward of their own are the ones its code calls; containers have none.
     called = frozenset(name for name, unit in units.items() if type(unit).forward is not torch.nn.Module.forward)
-    return RewrittenGptOss(graph_module, spec, manifest).eval(), directory, ShardedBase(units, called)
+    return ShardedBase(units, called, mesh.get_group())
+
+
+def _local_rows(tensor: torch.Tensor, name: str, distributed: Distributed) -> tuple[torch.Tensor, int]:
+    """(what this process holds of a unit's tensor, the index of its first row): the shard of a sharded parameter,
+    anything else whole."""
+    if not isinstance(tensor, DTensor):
+        return tensor, 0
+    local = tensor.to_local()
+    start, end = _shard_rows(tensor.shape[0], distributed)
+    if local.shape[0] != end - start:
+        raise GRPOModelError(f"{name}: FSDP holds {local.shape[0]} rows here, expected {end - start}.")
+    return local, start
+
+
+def _replace_tensor(module: torch.nn.Module, name: str, value: torch.Tensor) -> None:
+    owner_path, _, attribute = name.rpartition(".")
+    owner = module.get_submodule(owner_path)
+    if attribute in owner._parameters:
+        owner.register_parameter(attribute, torch.nn.Parameter(value, requires_grad=False))
+    else:
+        owner.register_buffer(attribute, value)
 
 
 def _tensor_files(directory: Path, tensor_names: dict) -> dict[str, Path]:
@@ -163,22 +241,6 @@ def _meta_tensor(path: Path, name: str) -> torch.Tensor:
 def _read(path: Path, name: str, device: torch.device) -> torch.Tensor:
     with _open(path) as handle:
         return handle.get_tensor(name).to(device)
-
-
-def _load_unit(unit: torch.nn.Module, unit_name: str, files: dict[str, Path], distributed: Distributed) -> None:
-    """Fill `unit`'s freshly allocated tensors: this process's rows of each sharded parameter, buffers whole."""
-    with torch.no_grad():
-        for local_name, tensor in [*unit.named_parameters(), *unit.named_buffers()]:
-            name = f"{unit_name}.{local_name}"
-            if not isinstance(tensor, DTensor):
-                tensor.copy_(_read(files[name], name, distributed.device))
-                continue
-            local = tensor.to_local()
-            start, end = _shard_rows(tensor.shape[0], distributed)
-            if local.shape[0] != end - start:
-                raise GRPOModelError(f"{name}: FSDP holds {local.shape[0]} rows here, expected {end - start}.")
-            with _open(files[name]) as handle:
-                local.copy_(handle.get_slice(name)[start:end].to(local.device))
 
 
 def _shard_rows(rows: int, distributed: Distributed) -> tuple[int, int]:

@@ -13,8 +13,13 @@ GRPOConfig's defaults. OUT receives log.jsonl, tensorboard/, reward_curve.png an
 
 Under torchrun the processes train one run together (runtime.grpo.distributed): N processes give the adapter
 that one process gives with N times --gradient-accumulation-steps; rank 0 builds the preset and writes OUT.
+With --fsdp, --preset builds nothing: each process builds the module on the meta device and draws its shard of
+random weights (runtime.grpo.sharding), so gpt-oss-120b trains on GPUs that could not hold it, without writing its
+234 GB build first. Those weights are not the build's: pass --checkpoint to train a build with --fsdp.
 
     torchrun --standalone --nproc_per_node 2 -m rewrite train --preset tiny --task target-token --steps 40 --out runs/toy
+    torchrun --standalone --nproc_per_node 4 -m rewrite train --preset gpt-oss-120b --fsdp --task target-token \
+        --steps 1 --out runs/120b
 """
 
 from __future__ import annotations
@@ -26,10 +31,12 @@ from pathlib import Path
 
 from rewrite.build import build
 from rewrite.manifest import read_manifest
+from rewrite.presets import preset_config
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.config_arguments import add_config_arguments
 from runtime.grpo.distributed import Distributed
-from runtime.grpo.errors import GRPOOutputDirError
+from runtime.grpo.errors import GRPOConfigError, GRPOOutputDirError
+from runtime.grpo.sharding import UnbuiltPreset
 from runtime.grpo.tasks import TASKS, Task, get_task
 from runtime.grpo.trainer import GRPOTrainer
 
@@ -53,7 +60,9 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         description=__doc__, epilog=_task_settings_text(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group(required=True)
-    source.add_argument("--preset", help="built-in model to build into OUT/base (e.g. tiny)")
+    source.add_argument(
+        "--preset", help="built-in model to build into OUT/base (e.g. tiny); with --fsdp nothing is built: random weights"
+    )
     source.add_argument("--checkpoint", help="checkpoint directory written by `rewrite build`")
     parser.add_argument("--task", required=True, choices=sorted(TASKS), help="built-in task (prompts and rewards)")
     parser.add_argument("--out", dest="output_dir", required=True, help="output directory of the run")
@@ -72,13 +81,16 @@ def run_train(args: argparse.Namespace) -> int:
     config = task_config(task, args)
     distributed = Distributed.from_environment(config.use_cpu)
     try:
-        if distributed.is_main:
-            _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir), args.quantize)
-        distributed.barrier()
-        model_dir = _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir), args.quantize)
-        vocab_size = read_manifest(model_dir)["spec"]["vocab_size"]
+        if config.fsdp and args.preset is not None:
+            model, vocab_size = _unbuilt_preset(args.preset, args.quantize)
+        else:
+            if distributed.is_main:
+                _base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir), args.quantize)
+            distributed.barrier()
+            model = str(_base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir), args.quantize))
+            vocab_size = read_manifest(Path(model))["spec"]["vocab_size"]
         dataset = task.build_dataset(vocab_size, config.seed)
-        trainer = GRPOTrainer(str(model_dir), list(task.reward_funcs), dataset, config)
+        trainer = GRPOTrainer(model, list(task.reward_funcs), dataset, config)
         records = trainer.train(resume_from_checkpoint=args.resume, overwrite_output_dir=args.force)
     finally:
         distributed.shutdown()
@@ -95,6 +107,16 @@ def task_config(task: Task, args: argparse.Namespace) -> GRPOConfig:
         if getattr(args, field.name) is not TASK_DEFAULT
     }
     return GRPOConfig(**{**task.config_defaults, **given})
+
+
+def _unbuilt_preset(preset: str, quantize: str | None) -> tuple[UnbuiltPreset, int]:
+    """The preset that --fsdp trains without building it, and its vocabulary size."""
+    if quantize is not None:
+        raise GRPOConfigError(
+            "--fsdp --preset draws full-precision weights and builds nothing to quantize: leave out --quantize, or "
+            "build the preset with `rewrite build --quantize` and pass --checkpoint."
+        )
+    return UnbuiltPreset(preset), preset_config(preset).vocab_size
 
 
 def _base_checkpoint(preset: str | None, checkpoint: str | None, output_dir: Path, quantize: str | None) -> Path:

@@ -57,14 +57,17 @@ class GRPOTrainer:
 
     Args:
         model: a checkpoint directory written by `rewrite build` (with the default passes, so that the linear
-            modules LoRA attaches to exist), or a loaded `RewrittenGptOss`, which is then trained in place.
+            modules LoRA attaches to exist), or a loaded `RewrittenGptOss`, which is then trained in place; with
+            `fsdp`, also an `UnbuiltPreset` (`runtime.grpo.sharding`: the preset's shape, random weights drawn per
+            shard, nothing built on disk).
         reward_funcs: one callable or a list, `(prompts, completions, completion_ids, **columns) -> list[float]`
             (see `runtime.grpo.scoring`); metrics are logged under each function's `__name__`.
         train_dataset: a `datasets.Dataset` or a list of dicts with a "prompt" column: token id lists, or
             strings / chat messages when `processing_class` is given; other columns are passed to the rewards.
         args: the configuration (TRL's field names); None uses `GRPOConfig()`.
         processing_class: a tokenizer, needed for text prompts; it also names the stop and pad tokens.
-            Without one they come from the checkpoint directory's generation_config.json / config.json.
+            Without one they come from the checkpoint directory's generation_config.json / config.json (from the
+            preset's config for an `UnbuiltPreset`).
     """
 
     def __init__(
@@ -84,17 +87,19 @@ class GRPOTrainer:
         seed_everything(self.args.seed)  # before the adapters are initialised, as transformers' Trainer does
         self.sharded_base: ShardedBase | None = None
         if self.args.fsdp:
-            self.model, model_dir, self.sharded_base = load_sharded_policy(model, self.distributed)
+            self.model, model_source, self.sharded_base = load_sharded_policy(model, self.distributed)
         else:
-            self.model, model_dir = load_policy(model, self.args)
-        self.stop_token_ids, self.pad_token_id = special_token_ids(model_dir, processing_class)
+            self.model, model_source = load_policy(model, self.args)
+        self.stop_token_ids, self.pad_token_id = special_token_ids(model_source, processing_class)
         self.policy = attach_lora(self.model, self.args)
         if self.args.embedding_offload:
             offload_embedding(self.model)
         self.dataset = PromptDataset(
             train_dataset, processing_class, self.args.max_prompt_length, self.model.spec.vocab_size
         )
-        self.engine = GenerationEngine(self.model, compile=False if self.args.fsdp else None)
+        lockstep_group = self.sharded_base.process_group if self.sharded_base is not None else None
+        self.engine = GenerationEngine(self.model, compile=False if self.args.fsdp else None,
+                                       lockstep_group=lockstep_group)
         rows_per_round = self.args.global_batch_size * self.distributed.world_size
         self.prompts_per_round = rows_per_round // self.args.num_generations
         self.max_steps = _total_steps(self.args, len(self.dataset), self.prompts_per_round)
@@ -197,7 +202,7 @@ class GRPOTrainer:
         first_index, indices = self.distributed.share(indices)
         rows = [self.dataset.row(index) for index in indices]
         self.model.eval()
-        with self._base_gathered(for_generation=True):
+        with self._base_gathered():
             completions = sample_completions(self.engine, [self.dataset.token_ids(index) for index in indices],
                                              args, step, self.stop_token_ids, self.pad_token_id, first_index)
         repeated = [row for row in rows for _ in range(args.num_generations)]
@@ -308,14 +313,10 @@ class GRPOTrainer:
             ])
         return self.distributed.gather_rows(logps)
 
-    def _base_gathered(self, for_generation: bool = False) -> AbstractContextManager:
-        """Within the block a sharded base model (`--fsdp`) is gathered as generation, or log-probs and their
-        gradients, need it (`runtime.grpo.sharding.ShardedBase`); without --fsdp a no-op."""
-        if self.sharded_base is None:
-            return nullcontext()
-        if for_generation:
-            return self.sharded_base.gathered_for_generation()
-        return self.sharded_base.gathered_for_log_probs()
+    def _base_gathered(self) -> AbstractContextManager:
+        """Within the block a sharded base model (`--fsdp`) is gathered as a phase's model calls need it
+        (`runtime.grpo.sharding.ShardedBase.gathered`); without --fsdp a no-op."""
+        return nullcontext() if self.sharded_base is None else self.sharded_base.gathered()
 
 
 def _check_reward_funcs(reward_funcs: list[Callable], reward_weights: list[float] | None) -> None:

@@ -1,9 +1,11 @@
 """Several processes (torchrun, gloo on the CPU): N processes train the adapter that one process trains with N times
-the gradient accumulation, with or without a sharded base (--fsdp); a failing rank stops the run; a checkpoint of
-two processes resumes on one."""
+the gradient accumulation, with or without a sharded base (--fsdp); a sharded base generates what an unsharded one
+does, one layer at a time, with processes stopping at different steps; --fsdp trains a preset with no checkpoint,
+no process holding a whole unit; a failing rank stops the run; a checkpoint of two processes resumes on one."""
 
 from __future__ import annotations
 
+import json
 import shutil
 import subprocess
 import sys
@@ -82,6 +84,39 @@ def test_a_sharded_base_trains_the_same_adapter(lora_checkpoint, one_process_run
     result = torchrun("-m", "rewrite", *train_arguments(lora_checkpoint, tmp_path, "--fsdp"))
     assert result.returncode == 0, result.stderr[-4000:]
     assert_same_adapters(tmp_path, one_process_run)
+
+
+def rank_results(output_dir: Path) -> list[dict]:
+    return [json.loads((output_dir / f"rank{rank}.json").read_text()) for rank in range(2)]
+
+
+def test_a_sharded_base_generates_the_tokens_of_an_unsharded_one_layer_by_layer_in_lockstep(lora_checkpoint, tmp_path):
+    result = torchrun(str(REPOSITORY / "tests" / "grpo" / "sharded_generation_run.py"), str(lora_checkpoint),
+                      str(tmp_path))
+    assert result.returncode == 0, result.stderr[-4000:]
+    early, late = rank_results(tmp_path)
+    for rank in (early, late):
+        assert rank["same_sequences"] and rank["same_completion_mask"] and rank["logprobs_error"] == 0.0
+        assert rank["most_units_whole"] == 1, "FSDP gathers one unit around each call and frees it after"
+    assert early["generated"] == 3 and late["generated"] == 40
+    assert early["calls"]["reference"] == 16, "alone, rank 0 stops at the first stop check"
+    assert early["calls"]["sharded"] == late["calls"]["sharded"] == 40, "the ranks decode in lockstep"
+
+
+def test_a_sharded_preset_trains_without_a_checkpoint_and_no_process_holds_a_whole_unit(lora_checkpoint, tmp_path):
+    result = torchrun(str(REPOSITORY / "tests" / "grpo" / "sharded_preset_run.py"), str(lora_checkpoint),
+                      str(tmp_path))
+    assert result.returncode == 0, result.stderr[-4000:]
+    ranks = rank_results(tmp_path)
+    for rank in ranks:
+        assert rank["steps"] == [1] and rank["loss_is_finite"]
+        assert len(rank["rows"]) == 1 + 4 * 17, "the embedding and the 17 tensors of each of the 4 layers"
+        for name, (held, whole) in rank["rows"].items():
+            assert held == whole // 2, f"{name}: holds {held} of {whole} rows"
+        assert rank["same_as_one_process"], "each row is drawn as one process draws it"
+        assert rank["same_rotary_as_build"], "RoPE's inv_freq is computed, not drawn"
+        assert rank["whole_tensors"] == 2, "lm_head and the final norm are whole on every process"
+    assert ranks[0]["whole_checksum"] == ranks[1]["whole_checksum"]
 
 
 def test_a_rank_that_raises_stops_every_rank_with_its_message(lora_checkpoint, tmp_path):
