@@ -1,15 +1,18 @@
-"""The GRPO trainer's step on 1, 2, ... GPUs (torchrun), the same global batch each time: throughput and scaling.
+"""The GRPO trainer's step on 1, 2, ... GPUs (torchrun): throughput and scaling.
 
-For each process count N the script launches `torchrun --standalone --nproc_per_node N` on itself; every process
-builds `GRPOTrainer` on the checkpoint, or on the preset rewritten in memory on its own device (LoRA r=16 on the
-attention projections, the dapo loss, gradient checkpointing) and runs a warm-up step (compilation) and `--steps` timed steps of PROMPTS x GENERATIONS completions
-of NEW_TOKENS tokens (random prompts of 64 tokens, target-token task's cheap reward), micro-batches of MICRO_BATCH
-rows, gradient accumulation making up the rest, so every N trains the same batch. Printed as one JSON object:
-per N, samples (completions) per second, seconds per phase (generate_and_score; loss forward; backward; optimizer
-step with the gradient all-reduce), peak memory per process; and the scaling ratio of each N against the first.
+For each process count N the script launches `torchrun --standalone --nproc_per_node N` on itself. Every process
+builds `GRPOTrainer` on the checkpoint, or on the preset rewritten in memory on its own device (with `--fsdp`: built
+sharded, `runtime.grpo.sharding.UnbuiltPreset`), with LoRA r=16 on the attention projections, the dapo loss and
+gradient checkpointing; it runs a warm-up step (compilation) and `--steps` timed steps of PROMPTS x GENERATIONS
+completions of NEW_TOKENS tokens (random prompts of 64 tokens, the cheap even-tokens reward), micro-batches of
+MICRO_BATCH rows, gradient accumulation making up the rest. `--scaling strong` (default): every N trains the same
+global batch. `--scaling weak`: PROMPTS per process, so N processes train N times the batch per step. Printed as one
+JSON object: per N, samples (completions) per second, seconds per phase (generate_and_score; loss forward;
+backward; optimizer step with the gradient all-reduce), peak memory per process; and the scaling ratio of each N's
+samples per second against the first's.
 
-    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-20b --processes 1 2
-    python tools/bench_grpo_multi_gpu.py --checkpoint build/gpt-oss-120b --processes 4 --fsdp --steps 1
+    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-20b --processes 1 2 [--scaling weak]
+    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-120b --processes 4 --fsdp --steps 1
     python tools/bench_grpo_multi_gpu.py --device cpu --preset tiny --processes 1 2  # smoke
 
 `--device cpu` is a smoke test of the script itself (gloo, float32), with small sizes unless given.
@@ -33,7 +36,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rewrite.presets import preset_config  # noqa: E402
-from runtime.grpo import GRPOConfig  # noqa: E402
+from runtime.grpo import GRPOConfig, UnbuiltPreset  # noqa: E402
 from runtime.grpo.tasks import even_token_reward  # noqa: E402
 from runtime.grpo.trainer import GRPOTrainer  # noqa: E402
 from tools.rewritten_preset import rewritten_preset  # noqa: E402
@@ -53,6 +56,8 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="process (GPU) counts to run")
     parser.add_argument("--fsdp", action="store_true", help="shard the frozen base model (GRPOConfig.fsdp)")
     parser.add_argument("--steps", type=int, default=2, help="timed steps after the warm-up step")
+    parser.add_argument("--scaling", choices=["strong", "weak"], default="strong",
+                        help="strong: every N trains the same global batch (--prompts); weak: --prompts per process")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     for name in GPU_SIZES:
         parser.add_argument(f"--{name.replace('_', '-')}", type=int, help=f"default {GPU_SIZES[name]} on cuda, "
@@ -73,7 +78,8 @@ def main() -> None:
         return
     if args.preset and args.build_dir:
         args.checkpoint, args.preset = str(build_preset(args)), None
-    results = {"checkpoint": args.checkpoint, "preset": args.preset, "fsdp": args.fsdp, "torch": torch.__version__,
+    results = {"checkpoint": args.checkpoint, "preset": args.preset, "fsdp": args.fsdp, "scaling": args.scaling,
+               "torch": torch.__version__,
                **{name: getattr(args, name) for name in GPU_SIZES}, "runs": []}
     for processes in args.processes:
         results["runs"].append(launch(args, processes))
@@ -100,7 +106,7 @@ def launch(args: argparse.Namespace, processes: int) -> dict:
         output = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
                    __file__, *(["--checkpoint", args.checkpoint] if args.checkpoint else ["--preset", args.preset]),
-                   "--device", args.device, "--steps", str(args.steps),
+                   "--device", args.device, "--steps", str(args.steps), "--scaling", args.scaling,
                    "--worker-output", str(output), *(["--fsdp"] if args.fsdp else []),
                    *(option for name in GPU_SIZES for option in (f"--{name.replace('_', '-')}", str(getattr(args, name))))]
         subprocess.run(command, check=True)
@@ -110,7 +116,8 @@ def launch(args: argparse.Namespace, processes: int) -> dict:
 def worker(args: argparse.Namespace) -> None:
     """One process of a torchrun: build the trainer, time its steps, rank 0 writes the result."""
     processes = int(os.environ.get("WORLD_SIZE", "1"))
-    rows = args.prompts * args.generations
+    prompts = args.prompts * (processes if args.scaling == "weak" else 1)
+    rows = prompts * args.generations
     if rows % (processes * args.micro_batch):
         sys.exit(f"{rows} completions per step do not split into micro-batches of {args.micro_batch} on "
                  f"{processes} processes")
@@ -126,6 +133,8 @@ def worker(args: argparse.Namespace) -> None:
         if args.checkpoint:
             model = args.checkpoint
             vocab = json.loads((Path(args.checkpoint) / "manifest.json").read_text())["spec"]["vocab_size"]
+        elif args.fsdp:  # sharded while built: random rows per process, nothing whole anywhere
+            model, vocab = UnbuiltPreset(args.preset), preset_config(args.preset).vocab_size
         else:
             device = f"cuda:{os.environ.get('LOCAL_RANK', '0')}" if args.device == "cuda" else "cpu"
             dtype = torch.bfloat16 if args.device == "cuda" else torch.float32
@@ -135,7 +144,7 @@ def worker(args: argparse.Namespace) -> None:
             tokens = SimpleNamespace(eos_token_id=preset.eos_token_id, pad_token_id=preset.pad_token_id)
         generator = torch.Generator().manual_seed(0)
         dataset = [{"prompt": torch.randint(3, vocab, (PROMPT_TOKENS,), generator=generator).tolist()}
-                   for _ in range(args.prompts)]
+                   for _ in range(prompts)]
         trainer = GRPOTrainer(model, even_token_reward, dataset, config, processing_class=tokens)
         timings = time_phases(trainer)
         trainer.training_step()  # warm-up: compilation, allocator
