@@ -99,7 +99,7 @@ def ours_phases(ours: RewrittenGptOss, args, **memory_options) -> tuple:
 
     def ours_logprobs(sequences, mask, prompt_length):
         return completion_logprobs(ours, sequences, mask, prompt_length, temperature=1.0,
-                                   chunk_size=getattr(args, "logprob_chunk_size", 1024),
+                                   chunk_size=args.logprob_chunk_size,
                                    gradient_checkpointing=True, **memory_options)
 
     return ours_generate, ours_logprobs, [p for p in ours.graph_module.parameters() if p.requires_grad]
@@ -148,6 +148,7 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--micro-batch", type=int, default=8)
+    parser.add_argument("--logprob-chunk-size", type=int, default=1024, help="ours: completion tokens per lm_head chunk")
     parser.add_argument("--skip-transformers", action="store_true")
     parser.add_argument("--device", default="cuda", help="cuda; cpu only to smoke-test the script on a tiny preset")
     args = parser.parse_args()

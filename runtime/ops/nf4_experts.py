@@ -49,7 +49,8 @@ class _ExpertMatrix:
         self.experts, self.name, self.expert = experts, name, expert
 
     def __rmatmul__(self, inputs: torch.Tensor) -> torch.Tensor:
-        output = _FrozenMatmul.apply(inputs, lambda: self.experts.dequantize(self.name, slice(self.expert, self.expert + 1))[0])
+        one_expert = slice(self.expert, self.expert + 1)
+        output = _FrozenMatmul.apply(inputs, lambda: self.experts.dequantize(self.name, one_expert)[0])
         factors = self.experts.lora_factors.get(self.name)
         if factors is None:
             return output
