@@ -3,16 +3,18 @@
 For each process count N the script launches `torchrun --standalone --nproc_per_node N` on itself. Every process
 builds `GRPOTrainer` on the checkpoint, or on the preset rewritten in memory on its own device (with `--fsdp`: built
 sharded, `runtime.grpo.sharding.UnbuiltPreset`), with LoRA r=16 on the attention projections, the dapo loss and
-gradient checkpointing; it runs a warm-up step (compilation) and `--steps` timed steps of PROMPTS x GENERATIONS
-completions of NEW_TOKENS tokens (random prompts of 64 tokens, the cheap even-tokens reward), micro-batches of
-MICRO_BATCH rows, gradient accumulation making up the rest. `--scaling strong` (default): every N trains the same
-global batch. `--scaling weak`: PROMPTS per process, so N processes train N times the batch per step. Printed as one
-JSON object: per N, samples (completions) per second, seconds per phase (generate_and_score; loss forward;
-backward; optimizer step with the gradient all-reduce), peak memory per process; and the scaling ratio of each N's
-samples per second against the first's.
+gradient checkpointing; it runs WARMUP_STEPS untimed steps (compilation) and `--steps` timed steps of
+PROMPTS x GENERATIONS completions of NEW_TOKENS tokens (random prompts of 64 tokens, the cheap even-tokens reward),
+micro-batches of MICRO_BATCH rows, gradient accumulation making up the rest. `--scaling strong` (default): every N
+trains the same global batch. `--scaling weak`: PROMPTS per process, so N processes train N times the batch per step.
+`--scaling strong weak` runs both (one process is the same run under both: it runs once). Printed as one JSON
+object: per run, samples (completions) per second, seconds per phase (generate_and_score; loss forward; backward;
+optimizer step with the gradient all-reduce), peak memory per process; and, per scaling, the ratio of each N's
+samples per second to the first N's. Each run's JSON goes to stderr as it ends, and rank 0 prints each phase's
+seconds as it ends.
 
-    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-20b --processes 1 2 [--scaling weak]
-    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-120b --processes 4 --fsdp --steps 1
+    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-20b --processes 1 2 --scaling strong weak
+    python tools/bench_grpo_multi_gpu.py --preset gpt-oss-120b --processes 4 --fsdp --steps 1 --warmup-steps 0
     python tools/bench_grpo_multi_gpu.py --device cpu --preset tiny --processes 1 2  # smoke
 
 `--device cpu` is a smoke test of the script itself (gloo, float32), with small sizes unless given.
@@ -37,6 +39,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from rewrite.presets import preset_config  # noqa: E402
 from runtime.grpo import GRPOConfig, UnbuiltPreset  # noqa: E402
+from runtime.grpo.distributed import Distributed  # noqa: E402
 from runtime.grpo.tasks import even_token_reward  # noqa: E402
 from runtime.grpo.trainer import GRPOTrainer  # noqa: E402
 from tools.rewritten_preset import rewritten_preset  # noqa: E402
@@ -55,8 +58,10 @@ def parse_arguments() -> argparse.Namespace:
     parser.add_argument("--build-dir", help="build --preset into this checkpoint directory first (unless it is there)")
     parser.add_argument("--processes", type=int, nargs="+", default=[1, 2], help="process (GPU) counts to run")
     parser.add_argument("--fsdp", action="store_true", help="shard the frozen base model (GRPOConfig.fsdp)")
-    parser.add_argument("--steps", type=int, default=2, help="timed steps after the warm-up step")
-    parser.add_argument("--scaling", choices=["strong", "weak"], default="strong",
+    parser.add_argument("--steps", type=int, default=2, help="timed steps after the warm-up steps")
+    parser.add_argument("--warmup-steps", type=int, default=1,
+                        help="untimed steps first (compilation, allocator); 0 times the first step")
+    parser.add_argument("--scaling", choices=["strong", "weak"], nargs="+", default=["strong"],
                         help="strong: every N trains the same global batch (--prompts); weak: --prompts per process")
     parser.add_argument("--device", default="cuda", choices=["cuda", "cpu"])
     for name in GPU_SIZES:
@@ -78,17 +83,27 @@ def main() -> None:
         return
     if args.preset and args.build_dir:
         args.checkpoint, args.preset = str(build_preset(args)), None
-    results = {"checkpoint": args.checkpoint, "preset": args.preset, "fsdp": args.fsdp, "scaling": args.scaling,
-               "torch": torch.__version__,
+    results = {"checkpoint": args.checkpoint, "preset": args.preset, "fsdp": args.fsdp, "torch": torch.__version__,
+               "warmup_steps": args.warmup_steps, "timed_steps": args.steps,
                **{name: getattr(args, name) for name in GPU_SIZES}, "runs": []}
-    for processes in args.processes:
-        results["runs"].append(launch(args, processes))
-        print(json.dumps(results["runs"][-1]), file=sys.stderr, flush=True)
-    first = results["runs"][0]
-    for run in results["runs"][1:]:
-        results[f"scaling_{run['processes']}_vs_{first['processes']}"] = round(
-            run["samples_per_second"] / first["samples_per_second"], 3)
+    runs = {}  # (processes, scaling) -> rank 0's result; one process is the same run under either scaling
+    for scaling in args.scaling:
+        for processes in args.processes:
+            key = _run_key(processes, scaling)
+            if key not in runs:
+                runs[key] = launch(args, processes, scaling)
+                results["runs"].append(runs[key])
+                print(json.dumps(runs[key]), file=sys.stderr, flush=True)
+    for scaling in args.scaling:
+        first, *others = (runs[_run_key(processes, scaling)] for processes in args.processes)
+        for run in others:
+            results[f"{scaling}_scaling_{run['processes']}_vs_{first['processes']}"] = round(
+                run["samples_per_second"] / first["samples_per_second"], 3)
     print(json.dumps(results, indent=1))
+
+
+def _run_key(processes: int, scaling: str) -> tuple[int, str]:
+    return processes, scaling if processes > 1 else "any"
 
 
 def build_preset(args: argparse.Namespace) -> Path:
@@ -100,13 +115,13 @@ def build_preset(args: argparse.Namespace) -> Path:
     return out
 
 
-def launch(args: argparse.Namespace, processes: int) -> dict:
-    """Run the worker under torchrun with `processes` processes; rank 0's JSON result."""
+def launch(args: argparse.Namespace, processes: int, scaling: str) -> dict:
+    """Run the worker under torchrun with `processes` processes and `scaling`; rank 0's JSON result."""
     with tempfile.TemporaryDirectory() as scratch:
         output = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
                    __file__, *(["--checkpoint", args.checkpoint] if args.checkpoint else ["--preset", args.preset]),
-                   "--device", args.device, "--steps", str(args.steps), "--scaling", args.scaling,
+                   "--device", args.device, "--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps), "--scaling", scaling,
                    "--worker-output", str(output), *(["--fsdp"] if args.fsdp else []),
                    *(option for name in GPU_SIZES for option in (f"--{name.replace('_', '-')}", str(getattr(args, name))))]
         subprocess.run(command, check=True)
@@ -116,7 +131,8 @@ def launch(args: argparse.Namespace, processes: int) -> dict:
 def worker(args: argparse.Namespace) -> None:
     """One process of a torchrun: build the trainer, time its steps, rank 0 writes the result."""
     processes = int(os.environ.get("WORLD_SIZE", "1"))
-    prompts = args.prompts * (processes if args.scaling == "weak" else 1)
+    (scaling,) = args.scaling  # the launcher passes one
+    prompts = args.prompts * (processes if scaling == "weak" else 1)
     rows = prompts * args.generations
     if rows % (processes * args.micro_batch):
         sys.exit(f"{rows} completions per step do not split into micro-batches of {args.micro_batch} on "
@@ -147,7 +163,8 @@ def worker(args: argparse.Namespace) -> None:
                    for _ in range(prompts)]
         trainer = GRPOTrainer(model, even_token_reward, dataset, config, processing_class=tokens)
         timings = time_phases(trainer)
-        trainer.training_step()  # warm-up: compilation, allocator
+        for _ in range(args.warmup_steps):  # compilation, allocator
+            trainer.training_step()
         timings.clear()
         device = trainer.distributed.device
         if device.type == "cuda":
@@ -161,7 +178,8 @@ def worker(args: argparse.Namespace) -> None:
         phases = {name: round(seconds / args.steps, 3) for name, seconds in timings.items()}
         phases["backward_s"] = round(step_seconds - sum(phases.values()), 3)
         result = {
-            "processes": processes, "device": _device_name(device),
+            "processes": processes, "scaling": scaling if processes > 1 else "any", "device": _device_name(device),
+            "samples_per_step": rows,
             "samples_per_second": round(rows / step_seconds, 2), "step_s": round(step_seconds, 3),
             "completion_tokens_per_step": completion_tokens // args.steps, "phases": phases,
             "peak_memory_gib_per_process": peaks,
@@ -175,17 +193,20 @@ def time_phases(trainer: GRPOTrainer) -> dict[str, float]:
     timings: dict[str, float] = defaultdict(float)
     for method, name in (("generate_and_score", "generate_and_score_s"), ("compute_loss", "loss_forward_s"),
                          ("optimizer_step", "optimizer_step_s")):
-        setattr(trainer, method, _timed(getattr(trainer, method), name, timings, trainer.distributed.device))
+        setattr(trainer, method, _timed(getattr(trainer, method), name, timings, trainer.distributed))
     return timings
 
 
-def _timed(function, name: str, timings: dict[str, float], device: torch.device):
+def _timed(function, name: str, timings: dict[str, float], distributed: Distributed):
     def timed(*args, **kwargs):
-        _synchronize(device)
+        _synchronize(distributed.device)
         started = time.perf_counter()
         result = function(*args, **kwargs)
-        _synchronize(device)
-        timings[name] += time.perf_counter() - started
+        _synchronize(distributed.device)
+        seconds = time.perf_counter() - started
+        timings[name] += seconds
+        if distributed.is_main:
+            print(f"rank 0: {name} {seconds:.2f}", file=sys.stderr, flush=True)
         return result
 
     return timed
