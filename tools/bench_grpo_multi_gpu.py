@@ -137,6 +137,7 @@ def worker(args: argparse.Namespace) -> None:
     if rows % (processes * args.micro_batch):
         sys.exit(f"{rows} completions per step do not split into micro-batches of {args.micro_batch} on "
                  f"{processes} processes")
+    setup_started = time.perf_counter()
     with tempfile.TemporaryDirectory() as scratch:
         config = GRPOConfig(
             output_dir=scratch, per_device_train_batch_size=args.micro_batch,
@@ -162,6 +163,9 @@ def worker(args: argparse.Namespace) -> None:
         dataset = [{"prompt": torch.randint(3, vocab, (PROMPT_TOKENS,), generator=generator).tolist()}
                    for _ in range(prompts)]
         trainer = GRPOTrainer(model, even_token_reward, dataset, config, processing_class=tokens)
+        setup_seconds = time.perf_counter() - setup_started
+        if trainer.distributed.is_main:
+            print(f"rank 0: model and trainer built in {setup_seconds:.1f} s", file=sys.stderr, flush=True)
         timings = time_phases(trainer)
         for _ in range(args.warmup_steps):  # compilation, allocator
             trainer.training_step()
@@ -180,7 +184,8 @@ def worker(args: argparse.Namespace) -> None:
         result = {
             "processes": processes, "scaling": scaling if processes > 1 else "any", "device": _device_name(device),
             "samples_per_step": rows,
-            "samples_per_second": round(rows / step_seconds, 2), "step_s": round(step_seconds, 3),
+            "setup_s": round(setup_seconds, 1), "samples_per_second": round(rows / step_seconds, 2),
+            "step_s": round(step_seconds, 3),
             "completion_tokens_per_step": completion_tokens // args.steps, "phases": phases,
             "peak_memory_gib_per_process": peaks,
         }
