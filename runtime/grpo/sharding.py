@@ -29,11 +29,17 @@ times (N-1)/N bytes per step (per generated token of every row of the batch; ~17
 bf16 on 4 GPUs), runs eagerly (no compiled decode step, no CUDA graphs), and decodes as many steps as the slowest
 process. It is bound by the interconnect, far slower than unsharded generation: use `--fsdp` only when the model
 does not fit one GPU; when it fits, plain data parallelism (no `--fsdp`) generates at full speed.
+
+Run it without `PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True` (`load_sharded_policy` warns): with it, each of
+FSDP2's per-layer all-gather allocations cost 8.7 ms of CPU time on gpt-oss-120b (4 H200s, torch 2.11), and a
+profiled GRPO step took 36.2 s of CPU time instead of 6.8 s (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
 import json
+import os
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +65,18 @@ from rewrite.spec import GraphSpec
 from runtime.grpo import random_weights
 from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOConfigError, GRPOModelError
+
+EXPANDABLE_SEGMENTS_WARNING = (
+    "fsdp: PYTORCH_CUDA_ALLOC_CONF sets expandable_segments:True, which makes every per-layer all-gather's "
+    "allocation slow (a gpt-oss-120b step took 5x the CPU time with it); unset it for --fsdp runs."
+)
+
+
+def expandable_segments_enabled(environment: dict[str, str]) -> bool:
+    """Whether the CUDA allocator settings in `environment` (torch reads either variable) turn on expandable
+    segments."""
+    settings = ",".join(environment.get(name, "") for name in ("PYTORCH_CUDA_ALLOC_CONF", "PYTORCH_ALLOC_CONF"))
+    return "expandable_segments:true" in settings.replace(" ", "").lower()
 
 
 @dataclass(frozen=True)
@@ -115,6 +133,8 @@ def load_sharded_policy(
             "fsdp shards the base model across processes while loading it: launch with "
             "`torchrun --nproc_per_node N` (N >= 2) and pass the checkpoint directory or a preset, or leave out --fsdp."
         )
+    if distributed.device.type == "cuda" and distributed.is_main and expandable_segments_enabled(os.environ):
+        warnings.warn(EXPANDABLE_SEGMENTS_WARNING, stacklevel=2)
     if isinstance(model, UnbuiltPreset):
         return _sharded_preset(model.name, distributed)
     return _sharded_checkpoint(Path(model), distributed)
