@@ -4,6 +4,8 @@ In the spirit of gpt-fast: the cache is a list of tensors sized from the request
 bucket so batches of similar length share compiled code), `prefill` and `decode_one_token` are plain
 functions, sampling is `runtime.sampling`. Output follows transformers' `generate`: prompt plus
 completion, left padding kept, finished rows padded with `pad_token_id`, stopping when every row is done.
+Sampling draws from a `generator`, or with `row_keys` from noise keyed per row (`runtime.keyed_noise`): a row then
+samples the same tokens in any batch.
 
 With a `lockstep_group` (processes whose model calls are collectives, as FSDP's per-layer all-gathers are), every
 process of the group runs the same number of decode steps: the periodic "has every row stopped?" check is combined
@@ -23,6 +25,7 @@ from rewrite.model import InputError, RewrittenGptOss
 from rewrite.spec import pad_aware_position_ids
 
 from .errors import GenerationError
+from .keyed_noise import gumbel_noise
 from .lm_head import lm_head_bypassed, lm_head_owner
 from .sampling import SamplingOptions, sample_next
 
@@ -72,12 +75,15 @@ class GenerationEngine:
         self.cuda_graphs = self.compile and on_cuda if cuda_graphs is None else cuda_graphs
         self._cache_pool: dict[tuple[int, int], list[torch.Tensor]] = {}
         self._decode = decode_one_token
+        self._gumbel_noise = gumbel_noise
         if self.compile:
             options = supported_inductor_options(model.runtime_options.get("inductor_options", {}))
             options["triton.cudagraphs"] = self.cuda_graphs  # what mode="reduce-overhead" sets
             # not fullgraph: 4-bit experts dequantize one expert at a time in an eager loop, a graph break per layer;
             # full-precision graphs compile whole (tools/bench_generate.py counts the graphs)
             self._decode = torch.compile(decode_one_token, dynamic=False, options=options)
+            # ~30 elementwise ops over [B, vocab]: one fused kernel instead of ~30 passes over memory per step
+            self._gumbel_noise = torch.compile(gumbel_noise, dynamic=False)
 
     @torch.no_grad()
     def generate(
@@ -94,9 +100,14 @@ class GenerationEngine:
         pad_token_id: int | None = None,
         stop_sequences: list[list[int]] | None = None,
         generator: torch.Generator | None = None,
+        row_keys: torch.Tensor | None = None,
     ) -> GenerationOutput:
+        """`row_keys` [B] (int64, >= 0): each row's sampling key, instead of `generator`; a row's tokens then depend
+        on its key, prompt and the model only."""
         options = SamplingOptions(do_sample, temperature, top_k, top_p)
         attention_mask = self._check_request(input_ids, attention_mask, max_new_tokens)
+        _check_row_keys(row_keys, generator, input_ids)
+        row_keys = row_keys.to(input_ids.device) if row_keys is not None else None
         stop_ids = torch.tensor(_as_list(eos_token_id), dtype=torch.long, device=input_ids.device)
         pad = pad_token_id if pad_token_id is not None else (_as_list(eos_token_id) or [0])[0]
         batch = input_ids.shape[0]
@@ -111,9 +122,13 @@ class GenerationEngine:
         position = positions[:, -1:] + 1
         unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
         write_positions = torch.arange(prompt_length, prompt_length + max_new_tokens, device=input_ids.device)
+        steps = torch.arange(max_new_tokens, device=input_ids.device)
         tokens, logprobs, alive = [], [], []
         for index in range(max_new_tokens):
-            token, logprob = sample_next(logits, options, generator)
+            noise = None
+            if row_keys is not None and do_sample:  # the step as a tensor: one compiled graph for every step
+                noise = self._gumbel_noise(row_keys, steps[index], logits.shape[-1])
+            token, logprob = sample_next(logits, options, generator, noise)
             token = torch.where(unfinished, token, torch.full_like(token, pad))
             tokens.append(token)
             logprobs.append(torch.where(unfinished, logprob, torch.zeros_like(logprob)))
@@ -200,6 +215,16 @@ class GenerationEngine:
         return stopped
 
 
+def _check_row_keys(row_keys: torch.Tensor | None, generator: torch.Generator | None, input_ids: torch.Tensor):
+    if row_keys is None:
+        return
+    if generator is not None:
+        raise GenerationError("pass either generator or row_keys, not both: each is a source of sampling randomness")
+    if row_keys.dtype != torch.int64 or row_keys.shape != input_ids.shape[:1] or bool((row_keys < 0).any()):
+        raise GenerationError(f"row_keys must be one int64 key >= 0 per row, shape [{input_ids.shape[0]}]; "
+                              f"got {row_keys.dtype} of shape {list(row_keys.shape)}")
+
+
 def _as_list(value) -> list[int]:
     if value is None:
         return []
@@ -224,10 +249,10 @@ def generate(model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: to
     """Token ids [B, prompt + new] like transformers' `generate`; with `return_logprobs` a GenerationOutput.
 
     Options: do_sample, temperature, top_k, top_p, eos_token_id, pad_token_id, stop_sequences (lists of
-    token ids), generator. Anything else is refused with the list of what is accepted.
+    token ids), generator or row_keys. Anything else is refused with the list of what is accepted.
     """
     accepted = {"do_sample", "temperature", "top_k", "top_p", "eos_token_id", "pad_token_id",
-                "stop_sequences", "generator"}
+                "stop_sequences", "generator", "row_keys"}
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise GenerationError(f"unknown generation option {', '.join(unknown)}; accepted: {', '.join(sorted(accepted))}")

@@ -42,17 +42,22 @@ def filtered_logits(logits: torch.Tensor, options: SamplingOptions) -> torch.Ten
 
 
 def sample_next(
-    logits: torch.Tensor, options: SamplingOptions, generator: torch.Generator | None = None
+    logits: torch.Tensor, options: SamplingOptions, generator: torch.Generator | None = None,
+    gumbel_noise: torch.Tensor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Next token ids [B] and their log-probs [B] under the tempered, unfiltered distribution.
 
+    Sampling draws from `generator` (`torch.multinomial`), or with `gumbel_noise` [B, vocab] takes
+    argmax(filtered scores + noise), which samples the same distribution (`runtime.keyed_noise`).
     The log-prob is log_softmax(logits / temperature) at the chosen token, the quantity GRPO compares
     against when it recomputes log-probs with the same temperature.
     """
     if options.do_sample:
         scores = filtered_logits(logits, options)
-        probabilities = scores.softmax(-1)
-        tokens = torch.multinomial(probabilities, 1, generator=generator).squeeze(-1)
+        if gumbel_noise is None:
+            tokens = torch.multinomial(scores.softmax(-1), 1, generator=generator).squeeze(-1)
+        else:
+            tokens = (scores + gumbel_noise).argmax(-1)
         tempered = logits.float() / options.temperature
     else:
         tokens = logits.argmax(-1)

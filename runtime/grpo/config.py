@@ -119,6 +119,14 @@ class GRPOConfig:
         default=512,
         metadata={"help": "Maximum length of a generated completion in tokens."},
     )
+    generation_rows_per_call: int | None = field(
+        default=None,
+        metadata={
+            "help": "Completions sampled together in one batched generation call; None: all of a process's "
+            "completions of the step at once (fastest: decoding reads the weights once per step for the whole "
+            "batch). Lower it to bound the KV cache's memory. Each completion's tokens do not depend on it."
+        },
+    )
     temperature: float = field(
         default=1.0,
         metadata={
@@ -283,6 +291,7 @@ _VALUE_RULES: tuple[tuple[str, Callable[[Any], bool], str], ...] = (
     ("num_generations", lambda count: count >= 2, ">= 2, since advantages compare completions of one prompt"),
     ("max_prompt_length", _positive, "a positive integer or None"),
     ("max_completion_length", _positive, "a positive integer"),
+    ("generation_rows_per_call", _positive, "a positive integer or None"),
     ("temperature", _positive, "> 0"),
     ("top_p", lambda top_p: 0.0 < top_p <= 1.0, "in (0, 1]"),
     ("top_k", _non_negative, ">= 0 (0 disables top-k)"),

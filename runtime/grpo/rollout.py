@@ -1,9 +1,9 @@
-"""Sampling a step's completions with the generation engine, one seeded engine call per prompt group.
+"""Sampling a step's completions with the generation engine: all of a process's rows in one batched call.
 
-Each prompt is repeated `num_generations` times and generated on its own, with a generator seeded from
-(seed, step, prompt index): a group's completions depend on nothing else in the batch, so they are the same
-however the prompts are split between processes, and the same after a resume. `gather_completions` joins the
-processes' shares into the step's whole batch.
+Each prompt is repeated `num_generations` times; row g of prompt i is sampled with the key (seed, step, i, g)
+(`GenerationEngine.generate`'s `row_keys`), so its completion depends on nothing else in the batch: it is the same
+however the prompts are split between processes or calls (`generation_rows_per_call`), and the same after a resume.
+`gather_completions` joins the processes' shares into the step's whole batch.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import torch
 from runtime.generate import GenerationEngine
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.distributed import Distributed
-from runtime.grpo.seeding import sampling_generator
+from runtime.grpo.seeding import sampling_row_key
 
 
 @dataclass
@@ -49,14 +49,27 @@ def sample_completions(
     pad_token_id: int,
     first_prompt_index: int = 0,
 ) -> Completions:
-    """`config.num_generations` sampled completions of each prompt (token ids), seeded per (seed, step, index);
-    `prompts[i]` is prompt `first_prompt_index + i` of the step."""
+    """`config.num_generations` sampled completions of each prompt (token ids), keyed per (seed, step, index,
+    generation); `prompts[i]` is prompt `first_prompt_index + i` of the step.
+
+    Every process of an FSDP lockstep group makes the same number of engine calls: the trainer gives each the
+    same number of prompts."""
     device = engine.model.device
-    groups = []
-    for prompt_index, prompt in enumerate(prompts, start=first_prompt_index):
-        prompt_ids = torch.tensor([prompt], device=device).expand(config.num_generations, -1)
+    prompt_length = max(len(prompt) for prompt in prompts)
+    prompt_ids = torch.tensor([[pad_token_id] * (prompt_length - len(prompt)) + prompt for prompt in prompts],
+                              device=device).repeat_interleave(config.num_generations, dim=0)
+    prompt_mask = torch.tensor([[0] * (prompt_length - len(prompt)) + [1] * len(prompt) for prompt in prompts],
+                               device=device).repeat_interleave(config.num_generations, dim=0)
+    row_keys = torch.tensor([sampling_row_key(config.seed, step, index, generation)
+                             for index in range(first_prompt_index, first_prompt_index + len(prompts))
+                             for generation in range(config.num_generations)], device=device)
+    rows_per_call = config.generation_rows_per_call or len(row_keys)
+    calls = []
+    for first in range(0, len(row_keys), rows_per_call):
+        rows = slice(first, first + rows_per_call)
         output = engine.generate(
-            prompt_ids,
+            prompt_ids[rows],
+            prompt_mask[rows],
             max_new_tokens=config.max_completion_length,
             do_sample=True,
             temperature=config.temperature,
@@ -64,45 +77,24 @@ def sample_completions(
             top_p=config.top_p,
             eos_token_id=stop_token_ids,
             pad_token_id=pad_token_id,
-            generator=sampling_generator(device, config.seed, step, prompt_index),
+            row_keys=row_keys[rows],
         )
-        groups.append((output.sequences[:, len(prompt) :], output.completion_mask))
-    prompt_length = max(len(prompt) for prompt in prompts)
-    completion_length = max(tokens.shape[1] for tokens, _ in groups)
-    padded = [
-        _padded_group(prompt, tokens, mask, prompt_length, completion_length, pad_token_id)
-        for prompt, (tokens, mask) in zip(prompts, groups, strict=True)
-    ]
-    input_ids = torch.cat([ids for ids, _ in padded])
-    attention_mask = torch.cat([mask for _, mask in padded])
-    completion_tokens = input_ids[:, prompt_length:]
-    lengths = attention_mask[:, prompt_length:].sum(1)
+        calls.append((output.sequences[:, prompt_length:], output.completion_mask))
+    completion_length = max(tokens.shape[1] for tokens, _ in calls)
+    completion_tokens = torch.cat([torch.nn.functional.pad(tokens, (0, completion_length - tokens.shape[1]),
+                                                           value=pad_token_id) for tokens, _ in calls])
+    completion_mask = torch.cat([torch.nn.functional.pad(mask, (0, completion_length - mask.shape[1]))
+                                 for _, mask in calls])
+    lengths = completion_mask.sum(1)
     last_tokens = completion_tokens.gather(1, (lengths - 1).clamp(min=0)[:, None]).squeeze(1)
     stop_ids = torch.tensor(stop_token_ids, device=device)
     return Completions(
-        input_ids=input_ids,
-        attention_mask=attention_mask,
+        input_ids=torch.cat([prompt_ids, completion_tokens], dim=1),
+        attention_mask=torch.cat([prompt_mask, completion_mask], dim=1),
         prompt_length=prompt_length,
         completion_ids=[row[:length].tolist() for row, length in zip(completion_tokens, lengths.tolist(), strict=True)],
         is_truncated=(lengths == config.max_completion_length) & ~torch.isin(last_tokens, stop_ids),
     )
-
-
-def _padded_group(
-    prompt: list[int],
-    tokens: torch.Tensor,
-    mask: torch.Tensor,
-    prompt_length: int,
-    completion_length: int,
-    pad_token_id: int,
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """A group's [G, P + C] ids and attention mask: the prompt left-padded to P, completions right-padded to C."""
-    count, device = tokens.shape[0], tokens.device
-    left, right = prompt_length - len(prompt), completion_length - tokens.shape[1]
-    prompt_ids = torch.tensor([pad_token_id] * left + prompt, device=device).expand(count, -1)
-    prompt_mask = (torch.arange(prompt_length, device=device) >= left).long().expand(count, -1)
-    ids = torch.cat([prompt_ids, torch.nn.functional.pad(tokens, (0, right), value=pad_token_id)], dim=1)
-    return ids, torch.cat([prompt_mask, torch.nn.functional.pad(mask, (0, right))], dim=1)
 
 
 def gather_completions(completions: Completions, distributed: Distributed, pad_token_id: int) -> Completions:

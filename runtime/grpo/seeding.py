@@ -1,7 +1,7 @@
 """Every random choice of a run as a pure function of the seed and where it is made.
 
-Sampling is seeded per (seed, step, prompt index) and the prompt order per (seed, epoch), so a run gives the
-same completions however many processes share the work, and a run resumed from a checkpoint makes exactly the
+Sampling is keyed per (seed, step, prompt index, generation) and the prompt order seeded per (seed, epoch), so a
+run gives the same completions however many processes share the work and however its rows are batched, and a run resumed from a checkpoint makes exactly the
 choices the uninterrupted run would have made.
 """
 
@@ -25,9 +25,10 @@ def seeded_generator(device: torch.device | str, *parts: int | str) -> torch.Gen
     return torch.Generator(device=device).manual_seed(derived_seed(*parts))
 
 
-def sampling_generator(device: torch.device | str, seed: int, step: int, prompt_index: int) -> torch.Generator:
-    """The generator that samples the completions of prompt `prompt_index` of optimizer step `step`."""
-    return seeded_generator(device, seed, "sampling", step, prompt_index)
+def sampling_row_key(seed: int, step: int, prompt_index: int, generation: int) -> int:
+    """The key (`GenerationEngine.generate`'s `row_keys`) that samples completion `generation` of prompt
+    `prompt_index` of optimizer step `step`."""
+    return derived_seed(seed, "sampling", step, prompt_index, generation)
 
 
 def epoch_order(seed: int, epoch: int, num_prompts: int) -> list[int]:

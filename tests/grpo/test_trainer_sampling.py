@@ -1,4 +1,4 @@
-"""What the trainer samples and how it scores it: seeded per (seed, step, prompt index), log-probs that match
+"""What the trainer samples and how it scores it: keyed per (seed, step, prompt index, generation), log-probs that match
 the sampler's, truncation flags, and log-probs computed without [batch, tokens, vocab] logits."""
 
 from __future__ import annotations
@@ -49,6 +49,14 @@ def test_a_prompts_completions_depend_only_on_seed_step_and_its_index(engine, tm
     first_alone = sample_completions(engine, PROMPTS[:1], config, 3, EOS, PAD)
     assert both.completion_ids[: config.num_generations] == first_alone.completion_ids
     assert sample_completions(engine, PROMPTS[:1], config, 4, EOS, PAD).completion_ids != first_alone.completion_ids
+
+
+def test_completions_do_not_depend_on_how_the_rows_are_split_into_engine_calls(engine, tmp_path):
+    whole = sample_completions(engine, PROMPTS, tiny_config(tmp_path), 2, EOS, PAD)
+    in_threes = sample_completions(engine, PROMPTS, tiny_config(tmp_path, generation_rows_per_call=3), 2, EOS, PAD)
+    assert in_threes.completion_ids == whole.completion_ids
+    assert torch.equal(in_threes.input_ids, whole.input_ids)
+    assert torch.equal(in_threes.attention_mask, whole.attention_mask)
 
 
 def test_prompts_are_left_padded_and_completions_right_padded(engine, tmp_path):
