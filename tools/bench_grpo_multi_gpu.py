@@ -9,7 +9,8 @@ micro-batches of MICRO_BATCH rows, gradient accumulation making up the rest. `--
 trains the same global batch. `--scaling weak`: PROMPTS per process, so N processes train N times the batch per step.
 `--scaling strong weak` runs both (one process is the same run under both: it runs once). Printed as one JSON
 object: per run, samples (completions) per second, seconds per phase (generate_and_score; loss forward; backward;
-optimizer step with the gradient all-reduce), peak memory per process; and, per scaling, the ratio of each N's
+optimizer step with the gradient all-reduce), peak memory per process (allocated; on CUDA also reserved, what a
+card must have free); and, per scaling, the ratio of each N's
 samples per second to the first N's. Each run's JSON goes to stderr as it ends, and rank 0 prints each phase's
 seconds as it ends.
 
@@ -178,6 +179,8 @@ def worker(args: argparse.Namespace) -> None:
         step_seconds = (time.perf_counter() - started) / args.steps
     peak = torch.cuda.max_memory_allocated(device) if device.type == "cuda" else _resident_peak()
     peaks = trainer.distributed.gather_objects([round(peak / 2**30, 2)])
+    reserved = trainer.distributed.gather_objects(
+        [round(torch.cuda.max_memory_reserved(device) / 2**30, 2)] if device.type == "cuda" else [None])
     if trainer.distributed.is_main:
         phases = {name: round(seconds / args.steps, 3) for name, seconds in timings.items()}
         phases["backward_s"] = round(step_seconds - sum(phases.values()), 3)
@@ -187,7 +190,7 @@ def worker(args: argparse.Namespace) -> None:
             "setup_s": round(setup_seconds, 1), "samples_per_second": round(rows / step_seconds, 2),
             "step_s": round(step_seconds, 3),
             "completion_tokens_per_step": completion_tokens // args.steps, "phases": phases,
-            "peak_memory_gib_per_process": peaks,
+            "peak_memory_gib_per_process": peaks, "peak_reserved_gib_per_process": reserved,
         }
         Path(args.worker_output).write_text(json.dumps(result))
     trainer.distributed.shutdown()
