@@ -124,7 +124,8 @@ class GRPOConfig:
         metadata={
             "help": "Completions sampled together in one batched generation call; None: all of a process's "
             "completions of the step at once (fastest: decoding reads the weights once per step for the whole "
-            "batch). Lower it to bound the KV cache's memory. Each completion's tokens do not depend on it."
+            "batch). Lower it to bound the KV cache's memory; it must divide per_device_train_batch_size * "
+            "gradient_accumulation_steps. Each completion's tokens do not depend on it."
         },
     )
     temperature: float = field(
@@ -331,6 +332,14 @@ def _find_problems(config: GRPOConfig) -> list[str]:
             f"{config.per_device_train_batch_size} * {config.gradient_accumulation_steps} = "
             f"{config.global_batch_size}) must be divisible by num_generations ({config.num_generations}): "
             "change one of --per-device-train-batch-size, --gradient-accumulation-steps, --num-generations."
+        )
+    rows_per_call = config.generation_rows_per_call
+    if rows_per_call and rows_per_call > 0 and config.global_batch_size % rows_per_call != 0:
+        problems.append(
+            f"{_describe('generation_rows_per_call', rows_per_call)} must divide the completions each process "
+            f"generates per step (per_device_train_batch_size * gradient_accumulation_steps = "
+            f"{config.global_batch_size}), so that every generation call has the same batch shape (one compiled "
+            "decode step, one set of caches)."
         )
     return problems
 

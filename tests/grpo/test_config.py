@@ -116,6 +116,16 @@ def test_the_global_batch_must_hold_whole_groups():
     assert GRPOConfig(per_device_train_batch_size=2, gradient_accumulation_steps=2, num_generations=4)
 
 
+def test_generation_calls_must_split_a_processs_completions_evenly():
+    with pytest.raises(GRPOConfigError) as refusal:
+        GRPOConfig(per_device_train_batch_size=8, gradient_accumulation_steps=1, num_generations=4,
+                   generation_rows_per_call=3)
+    assert "generation_rows_per_call=3 (--generation-rows-per-call) must divide the completions each process " \
+           "generates per step (per_device_train_batch_size * gradient_accumulation_steps = 8)" in str(refusal.value)
+    assert GRPOConfig(per_device_train_batch_size=8, gradient_accumulation_steps=2, num_generations=4,
+                      generation_rows_per_call=16)
+
+
 def test_all_problems_are_reported_at_once():
     with pytest.raises(GRPOConfigError) as refusal:
         GRPOConfig(loss_type="ppo", top_p=0.0)

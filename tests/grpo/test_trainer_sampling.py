@@ -53,10 +53,11 @@ def test_a_prompts_completions_depend_only_on_seed_step_and_its_index(engine, tm
 
 def test_completions_do_not_depend_on_how_the_rows_are_split_into_engine_calls(engine, tmp_path):
     whole = sample_completions(engine, PROMPTS, tiny_config(tmp_path), 2, EOS, PAD)
-    in_threes = sample_completions(engine, PROMPTS, tiny_config(tmp_path, generation_rows_per_call=3), 2, EOS, PAD)
-    assert in_threes.completion_ids == whole.completion_ids
-    assert torch.equal(in_threes.input_ids, whole.input_ids)
-    assert torch.equal(in_threes.attention_mask, whole.attention_mask)
+    # calls of 2 rows: each group of 4 is split over two calls
+    in_twos = sample_completions(engine, PROMPTS, tiny_config(tmp_path, generation_rows_per_call=2), 2, EOS, PAD)
+    assert in_twos.completion_ids == whole.completion_ids
+    assert torch.equal(in_twos.input_ids, whole.input_ids)
+    assert torch.equal(in_twos.attention_mask, whole.attention_mask)
 
 
 def test_prompts_are_left_padded_and_completions_right_padded(engine, tmp_path):
