@@ -10,9 +10,8 @@ trains the same global batch. `--scaling weak`: PROMPTS per process, so N proces
 `--scaling strong weak` runs both (one process is the same run under both: it runs once). Printed as one JSON
 object: per run, samples (completions) per second, seconds per phase (generate_and_score; loss forward; backward;
 optimizer step with the gradient all-reduce), peak memory per process (allocated; on CUDA also reserved, what a
-card must have free); and, per scaling, the ratio of each N's
-samples per second to the first N's. Each run's JSON goes to stderr as it ends, and rank 0 prints each phase's
-seconds as it ends.
+card must have free); and, per scaling, the ratio of each N's samples per second to the first N's. Each run's JSON
+goes to stderr as it ends, and rank 0 prints each phase's seconds as it ends.
 
     python tools/bench_grpo_multi_gpu.py --preset gpt-oss-20b --processes 1 2 --scaling strong weak
     python tools/bench_grpo_multi_gpu.py --preset gpt-oss-120b --processes 4 --fsdp --steps 1 --warmup-steps 0
@@ -122,7 +121,8 @@ def launch(args: argparse.Namespace, processes: int, scaling: str) -> dict:
         output = Path(scratch) / "result.json"
         command = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", str(processes),
                    __file__, *(["--checkpoint", args.checkpoint] if args.checkpoint else ["--preset", args.preset]),
-                   "--device", args.device, "--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps), "--scaling", scaling,
+                   "--device", args.device, "--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps),
+                   "--scaling", scaling,
                    "--worker-output", str(output), *(["--fsdp"] if args.fsdp else []),
                    *(option for name in GPU_SIZES for option in (f"--{name.replace('_', '-')}", str(getattr(args, name))))]
         subprocess.run(command, check=True)
@@ -185,7 +185,7 @@ def worker(args: argparse.Namespace) -> None:
         phases = {name: round(seconds / args.steps, 3) for name, seconds in timings.items()}
         phases["backward_s"] = round(step_seconds - sum(phases.values()), 3)
         result = {
-            "processes": processes, "scaling": scaling if processes > 1 else "any", "device": _device_name(device),
+            "processes": processes, "scaling": _run_key(processes, scaling)[1], "device": _device_name(device),
             "samples_per_step": rows,
             "setup_s": round(setup_seconds, 1), "samples_per_second": round(rows / step_seconds, 2),
             "step_s": round(step_seconds, 3),

@@ -334,7 +334,7 @@ def _find_problems(config: GRPOConfig) -> list[str]:
             "change one of --per-device-train-batch-size, --gradient-accumulation-steps, --num-generations."
         )
     rows_per_call = config.generation_rows_per_call
-    if rows_per_call and rows_per_call > 0 and config.global_batch_size % rows_per_call != 0:
+    if rows_per_call is not None and rows_per_call > 0 and config.global_batch_size % rows_per_call != 0:
         problems.append(
             f"{_describe('generation_rows_per_call', rows_per_call)} must divide the completions each process "
             f"generates per step (per_device_train_batch_size * gradient_accumulation_steps = "

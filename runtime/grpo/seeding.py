@@ -1,8 +1,8 @@
 """Every random choice of a run as a pure function of the seed and where it is made.
 
 Sampling is keyed per (seed, step, prompt index, generation) and the prompt order seeded per (seed, epoch), so a
-run gives the same completions however many processes share the work and however its rows are batched, and a run resumed from a checkpoint makes exactly the
-choices the uninterrupted run would have made.
+run gives the same completions however many processes share the work and however its rows are batched, and a run
+resumed from a checkpoint makes exactly the choices the uninterrupted run would have made.
 """
 
 from __future__ import annotations
