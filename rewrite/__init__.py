@@ -7,6 +7,7 @@ from .load import load
 from .meta_build import build_on_meta
 from .model import InputError, RewrittenGptOss
 from .presets import PRESETS, build_preset
+from .tokenizer_files import load_tokenizer, preset_tokenizer
 
 __all__ = [
     "PRESETS",
@@ -22,4 +23,6 @@ __all__ = [
     "build_preset",
     "capture",
     "load",
+    "load_tokenizer",
+    "preset_tokenizer",
 ]

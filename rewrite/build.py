@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 
 import torch
@@ -14,6 +15,7 @@ from .errors import CheckpointError, QuantizationError
 from .pipeline import resolve_pass_names, run_pipeline
 from .source import load_source
 from .spec import RUNTIME_META_KEY, graph_spec
+from .tokenizer_files import write_tokenizer
 from .verify import sample_batch
 
 QUANTIZE_PASSES = {"nf4": "quantize_nf4"}  # --quantize value -> the pass that makes it
@@ -51,7 +53,8 @@ def build(
     reports = run_pipeline(graph_module, pass_names, verify_batch=batch, progress=progress)
     progress(f"writing {out}")
     emit(graph_module, model, out, source=source, reports=reports, force=force,
-         runtime_options=graph_module.meta.get(RUNTIME_META_KEY, {}))
+         runtime_options=graph_module.meta.get(RUNTIME_META_KEY, {}),
+         write_tokenizer=partial(write_tokenizer, preset=preset, checkpoint=checkpoint))
     progress(f"done in {time.perf_counter() - start:.1f}s")
     return out
 

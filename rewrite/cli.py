@@ -7,10 +7,12 @@ import json
 import sys
 import time
 
+from runtime.export_command import register as register_export
+from runtime.generate_command import register as register_generate
 from runtime.grpo.train_command import register as register_train
 from runtime.rewards.check_command import register as register_reward_check
 
-from .errors import RewriteError
+from .errors import RewriteError, RunInterrupted
 
 
 def _progress(message: str) -> None:
@@ -152,7 +154,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="rewrite", description="Compile gpt-oss for fast generation and GRPO training."
     )
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for add in (_add_build, _add_check, _add_diff, _add_inspect, register_reward_check, register_train):
+    for add in (_add_build, _add_check, _add_diff, _add_inspect, register_reward_check, register_train,
+                register_export, register_generate):
         add(subparsers)
     return parser
 
@@ -161,6 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except KeyboardInterrupt:
+        print(f"rewrite {args.command}: interrupted", file=sys.stderr)
+        return 130
+    except RunInterrupted as error:
+        print(f"rewrite {args.command}: {error}", file=sys.stderr)
+        return 130
     except RewriteError as error:
         print(f"rewrite {args.command}: error: {error}", file=sys.stderr)
         return 2

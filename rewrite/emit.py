@@ -4,8 +4,9 @@ Layout: `config.json` and `model*.safetensors` exactly as `save_pretrained` writ
 `GptOssForCausalLM.from_pretrained(DIR)` loads the directory; a quantized build leaves out the weights it
 quantized, which only graph_tensors holds, in 4 bits), `module.py` (the generated graph code),
 `graph_tensors.safetensors` (tensors the graph needs that are not transformers weights),
-`graph.json` (the graph's structure, for `rewrite diff`) and `manifest.json`. Everything is written into a hidden sibling directory that is renamed into place at
-the end, so an interrupted build leaves no half-written output.
+`graph.json` (the graph's structure, for `rewrite diff`), the tokenizer and generation_config.json of the source
+(`tokenizer_files`) and `manifest.json`. Everything is written into a hidden sibling directory that is renamed
+into place at the end, so an interrupted build leaves no half-written output.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import json
 import os
 import shutil
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import networkx as nx
@@ -47,8 +49,12 @@ def emit(
     reports: list[PassReport],
     force: bool = False,
     runtime_options: dict | None = None,
+    write_tokenizer: Callable[[Path], None] = lambda directory: None,
 ) -> Path:
-    """Write the checkpoint to `out`; refuses to replace an existing path unless `force`."""
+    """Write the checkpoint to `out`; refuses to replace an existing path unless `force`.
+
+    `write_tokenizer(directory)` writes the tokenizer files (and generation_config.json) of the model's source
+    into the directory being written, before the manifest lists its files."""
     out = Path(out)
     if out.exists() and not force:
         raise CheckpointError(f"{out} already exists; pass --force (force=True) to replace it")
@@ -56,7 +62,7 @@ def emit(
     staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
     try:
         staging.mkdir()
-        _write(staging, graph_module, hf_model, source, reports, runtime_options or {})
+        _write(staging, graph_module, hf_model, source, reports, runtime_options or {}, write_tokenizer)
         _replace(staging, out)
     finally:
         if staging.exists():
@@ -64,7 +70,8 @@ def emit(
     return out
 
 
-def _write(directory: Path, graph_module, hf_model, source: dict, reports, runtime_options: dict) -> None:
+def _write(directory: Path, graph_module, hf_model, source: dict, reports, runtime_options: dict,
+           write_tokenizer: Callable[[Path], None]) -> None:
     quantization = graph_module.meta.get(QUANTIZATION_META_KEY)
     hf_state = hf_model.state_dict()
     graph_state = graph_module.state_dict(keep_vars=True)
@@ -78,6 +85,7 @@ def _write(directory: Path, graph_module, hf_model, source: dict, reports, runti
         name: tensor.detach().contiguous() for name, tensor in graph_state.items() if name not in set(from_hf)
     }
     save_file(graph_only, directory / GRAPH_TENSORS_NAME)
+    write_tokenizer(directory)
     source_code, manifest = emitted_code(graph_module, source, reports, runtime_options)
     (directory / MODULE_NAME).write_text(source_code)
     structure = nx.node_link_data(to_networkx(graph_module), edges="edges")

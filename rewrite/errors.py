@@ -23,3 +23,7 @@ class VerificationError(RewriteError):
 
 class QuantizationError(RewriteError):
     """A quantization is unknown, stored in a form we cannot read, or its library (bitsandbytes) is missing."""
+
+
+class RunInterrupted(RewriteError):
+    """A long run stopped by Ctrl-C after saving what it had; the message says how to go on."""

@@ -37,6 +37,8 @@ def load(
     graph_module = module_from_source(
         source, tensors, set(manifest["tensors"]["parameters"]), manifest.get("modules", {})
     )
+    # as transformers' from_pretrained does: peft saves it as an adapter's base_model_name_or_path
+    graph_module.name_or_path = str(directory.resolve())
     return RewrittenGptOss(graph_module, GraphSpec.from_json(manifest["spec"]), manifest).eval()
 
 

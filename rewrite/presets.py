@@ -1,14 +1,16 @@
 """Built-in model presets: a tiny seeded model for tests and full gpt-oss shapes for benchmarks.
 
-Nothing is downloaded: every preset is a `GptOssConfig` plus a seed, and its weights are random.
+Nothing is downloaded: every preset is a `GptOssConfig` plus a seed, and its weights are random; its tokenizer is
+built from the special-token layout below (`tokenizer_build`).
 """
 
 from __future__ import annotations
 
 import torch
-from transformers import GptOssConfig, GptOssForCausalLM
+from transformers import GenerationConfig, GptOssConfig, GptOssForCausalLM
 
 from .errors import UnsupportedModelError
+from .tokenizer_build import BOS_TOKEN, EOS_TOKEN, PAD_TOKEN, TokenizerLayout
 
 
 def _yarn(original_max_position_embeddings: int) -> dict:
@@ -73,12 +75,40 @@ PRESETS: dict[str, dict] = {"tiny": _TINY, "gpt-oss-20b": _GPT_OSS_20B, "gpt-oss
 
 PRESET_SEED = 0
 
+# The tiny preset's ids 0, 1 and 2 (its config's pad, eos and bos) are gpt-oss's pad, eos and bos tokens; its other
+# harmony tokens take the top ids, so that ids from 3 up to them are ordinary (the toy tasks' prompts and targets).
+_TINY_SPECIAL_TOKENS = {0: PAD_TOKEN, 1: EOS_TOKEN, 2: BOS_TOKEN, 506: "<|constrain|>", 507: "<|channel|>",
+                        508: "<|start|>", 509: "<|end|>", 510: "<|message|>", 511: "<|call|>"}
+# gpt-oss's own ids (o200k_harmony); every other id from 199998 on is a reserved special token.
+_GPT_OSS_SPECIAL_TOKENS = {199998: BOS_TOKEN, 199999: PAD_TOKEN, 200002: EOS_TOKEN, 200003: "<|constrain|>",
+                           200005: "<|channel|>", 200006: "<|start|>", 200007: "<|end|>", 200008: "<|message|>",
+                           200012: "<|call|>", 200018: "<|endofprompt|>"}
+_SPECIAL_TOKENS = {"tiny": (_TINY_SPECIAL_TOKENS, None), "gpt-oss-20b": (_GPT_OSS_SPECIAL_TOKENS, 199998),
+                   "gpt-oss-120b": (_GPT_OSS_SPECIAL_TOKENS, 199998)}
+# gpt-oss's generation_config.json stops on these, in this order: the end of a reply, of a text, and a tool call.
+HARMONY_STOP_TOKENS = (EOS_TOKEN, PAD_TOKEN, "<|call|>")
+
 
 def preset_config(name: str) -> GptOssConfig:
     """The `GptOssConfig` of a named preset."""
     if name not in PRESETS:
         raise UnsupportedModelError(f"unknown preset {name!r}; choose one of {', '.join(PRESETS)}")
     return GptOssConfig(**PRESETS[name])
+
+
+def preset_tokenizer_layout(name: str) -> TokenizerLayout:
+    """Where the preset's tokenizer puts its special tokens, over the preset's vocabulary size."""
+    config = preset_config(name)
+    special_tokens, reserved_from = _SPECIAL_TOKENS[name]
+    return TokenizerLayout(vocab_size=config.vocab_size, special_tokens=special_tokens, reserved_from=reserved_from,
+                           model_max_length=config.max_position_embeddings)
+
+
+def preset_generation_config(name: str) -> GenerationConfig:
+    """The generation_config.json of a preset's build: gpt-oss's bos and pad, and its harmony stops as eos."""
+    layout = preset_tokenizer_layout(name)
+    return GenerationConfig(bos_token_id=layout.token_id(BOS_TOKEN), pad_token_id=layout.token_id(PAD_TOKEN),
+                            eos_token_id=[layout.token_id(text) for text in HARMONY_STOP_TOKENS])
 
 
 def build_preset(

@@ -16,6 +16,7 @@ steps after its own rows stopped are trimmed, as the steps between two checks al
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import torch
@@ -27,7 +28,7 @@ from rewrite.spec import pad_aware_position_ids
 from .errors import GenerationError
 from .keyed_noise import gumbel_noise
 from .lm_head import lm_head_bypassed, lm_head_owner
-from .sampling import SamplingOptions, sample_next
+from .sampling import SamplingOptions, mark_seen, sample_next, seen_tokens
 
 CACHE_BUCKET = 64
 PROMPT_BUCKET = 64  # prompts are left-padded to a multiple of this, so batches share compiled prefill code
@@ -96,15 +97,20 @@ class GenerationEngine:
         temperature: float = 1.0,
         top_k: int | None = None,
         top_p: float | None = None,
+        min_p: float | None = None,
+        repetition_penalty: float = 1.0,
         eos_token_id: int | list[int] | None = None,
         pad_token_id: int | None = None,
         stop_sequences: list[list[int]] | None = None,
         generator: torch.Generator | None = None,
         row_keys: torch.Tensor | None = None,
+        on_token: Callable[[torch.Tensor], None] | None = None,
     ) -> GenerationOutput:
         """`row_keys` [B] (int64, >= 0): each row's sampling key, instead of `generator`; a row's tokens then depend
-        on its key, prompt and the model only."""
-        options = SamplingOptions(do_sample, temperature, top_k, top_p)
+        on its key, prompt and the model only. `on_token` (streaming) is called with each step's tokens [B], on the
+        device, in order, once each, finished rows' as the pad token; it may receive a few steps that the output
+        trims. It is called once the next decode step is queued, so the device has work while the caller reads it."""
+        options = SamplingOptions(do_sample, temperature, top_k, top_p, min_p, repetition_penalty)
         attention_mask = self._check_request(input_ids, attention_mask, max_new_tokens)
         _check_row_keys(row_keys, generator, input_ids)
         row_keys = row_keys.to(input_ids.device) if row_keys is not None else None
@@ -119,6 +125,7 @@ class GenerationEngine:
         positions = pad_aware_position_ids(attention_mask)
         caches = self._caches(batch, cache_length)
         logits = self._prefill(padded_ids, attention_mask, positions, caches)
+        seen = seen_tokens(padded_ids, attention_mask, logits.shape[-1]) if options.penalizes_repetition else None
         position = positions[:, -1:] + 1
         unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
         write_positions = torch.arange(prompt_length, prompt_length + max_new_tokens, device=input_ids.device)
@@ -128,8 +135,10 @@ class GenerationEngine:
             noise = None
             if row_keys is not None and do_sample:  # the step as a tensor: one compiled graph for every step
                 noise = self._gumbel_noise(row_keys, steps[index], logits.shape[-1])
-            token, logprob = sample_next(logits, options, generator, noise)
+            token, logprob = sample_next(logits, options, generator, noise, seen)
             token = torch.where(unfinished, token, torch.full_like(token, pad))
+            if seen is not None:
+                mark_seen(seen, token)
             tokens.append(token)
             logprobs.append(torch.where(unfinished, logprob, torch.zeros_like(logprob)))
             alive.append(unfinished.clone())
@@ -141,6 +150,10 @@ class GenerationEngine:
             logits = self._decode(self.model.graph_module, self.model.spec, token[:, None], mask, position,
                                   write_positions[index], caches)
             position = position + 1
+            if on_token is not None:
+                on_token(token)
+        if on_token is not None:
+            on_token(tokens[-1])  # the step the loop ended on
         alive_steps = torch.stack(alive, dim=1)
         steps = int(alive_steps.any(0).nonzero().max()) + 1  # every row had stopped after this step
         return GenerationOutput(
@@ -248,11 +261,12 @@ def generate(model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: to
              *, max_new_tokens: int, return_logprobs: bool = False, **options):
     """Token ids [B, prompt + new] like transformers' `generate`; with `return_logprobs` a GenerationOutput.
 
-    Options: do_sample, temperature, top_k, top_p, eos_token_id, pad_token_id, stop_sequences (lists of
-    token ids), generator or row_keys. Anything else is refused with the list of what is accepted.
+    Options: do_sample, temperature, top_k, top_p, min_p, repetition_penalty, eos_token_id, pad_token_id,
+    stop_sequences (lists of token ids), generator or row_keys, on_token (`GenerationEngine.generate`). Anything
+    else is refused with the list of what is accepted.
     """
-    accepted = {"do_sample", "temperature", "top_k", "top_p", "eos_token_id", "pad_token_id",
-                "stop_sequences", "generator", "row_keys"}
+    accepted = {"do_sample", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "eos_token_id",
+                "pad_token_id", "stop_sequences", "generator", "row_keys", "on_token"}
     unknown = sorted(set(options) - accepted)
     if unknown:
         raise GenerationError(f"unknown generation option {', '.join(unknown)}; accepted: {', '.join(sorted(accepted))}")

@@ -1,10 +1,14 @@
-"""LoRA on the experts: peft's `target_parameters` on GroupedExperts saves an adapter that transformers' model loads
-with the same outputs, and on 4-bit experts the delta inside the op has float32-reference gradients."""
+"""LoRA on the experts: peft's `target_parameters` on GroupedExperts and on 4-bit experts saves an adapter that
+transformers' model loads with the same outputs (the 4-bit build's on its dequantized weights), and on 4-bit
+experts the delta inside the op has float32-reference gradients."""
 
+import pytest
 import torch
-from peft import LoraConfig, get_peft_model, get_peft_model_state_dict
+from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict
 
-from rewrite import load
+from rewrite import build, load
+from rewrite.transformers_model import transformers_model
+from runtime.export import check_transformers_layout
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.model_setup import attach_lora
 from runtime.ops.four_bit import FourBitFormat
@@ -16,15 +20,56 @@ from tests.adapter_roundtrip import assert_adapter_loads_on_transformers
 EXPERT_TENSORS = ["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]
 
 
-def test_an_expert_adapter_trained_on_ours_loads_on_the_transformers_model(full_checkpoint, tmp_path):
-    model = load(full_checkpoint)
-    config = GRPOConfig(lora_r=4, lora_alpha=8, lora_dropout=0.0, lora_target_parameters=EXPERT_TENSORS)
-    attach_lora(model, config)
-    with torch.no_grad():  # an adapter initialised to zero changes nothing; give it weights
+@pytest.fixture(scope="module")
+def nf4_checkpoint(tmp_path_factory):
+    return build(tmp_path_factory.mktemp("nf4") / "tiny-nf4", preset="tiny", quantize="nf4")
+
+
+def with_expert_adapter(checkpoint):
+    """The build at `checkpoint` with LoRA on its expert matrices as the trainer attaches it, lora_B drawn at random
+    (an adapter initialised to zero changes nothing)."""
+    model = load(checkpoint)
+    attach_lora(model, GRPOConfig(lora_r=4, lora_alpha=8, lora_dropout=0.0, lora_target_parameters=EXPERT_TENSORS))
+    torch.manual_seed(3)
+    with torch.no_grad():
         for name, parameter in model.graph_module.named_parameters():
             if "lora_B" in name:
                 parameter.normal_(0, 0.05)
-    assert_adapter_loads_on_transformers(model, full_checkpoint, tmp_path)
+    return model
+
+
+def test_an_expert_adapter_trained_on_ours_loads_on_the_transformers_model(full_checkpoint, tmp_path):
+    assert_adapter_loads_on_transformers(with_expert_adapter(full_checkpoint), full_checkpoint, tmp_path)
+
+
+def test_an_expert_adapter_trained_on_the_nf4_build_has_the_tensor_names_and_shapes_peft_gives_transformers(
+        nf4_checkpoint, tmp_path):
+    with_expert_adapter(nf4_checkpoint).graph_module.save_pretrained(tmp_path)
+    check_transformers_layout(tmp_path, nf4_checkpoint)  # raises, naming a tensor, when a name or shape differs
+
+
+def test_an_expert_adapter_trained_on_the_nf4_build_loads_on_transformers_with_its_logits(nf4_checkpoint, tmp_path):
+    assert_adapter_loads_on_transformers(with_expert_adapter(nf4_checkpoint), nf4_checkpoint, tmp_path)
+
+
+def _param_wrappers(model: torch.nn.Module) -> dict:
+    """peft's parameter wrappers by (module path without peft's nesting, parameter name)."""
+    return {(path.replace(".base_layer", ""), module.parameter_name): module for path, module in model.named_modules()
+            if type(module).__name__ == "ParamWrapper"}
+
+
+def test_peft_merges_into_transformers_experts_the_delta_the_nf4_op_adds(nf4_checkpoint, tmp_path):
+    ours = with_expert_adapter(nf4_checkpoint)
+    ours.graph_module.save_pretrained(tmp_path)
+    theirs = _param_wrappers(PeftModel.from_pretrained(transformers_model(nf4_checkpoint), tmp_path))
+    wrappers = _param_wrappers(ours.graph_module)
+    assert wrappers.keys() == theirs.keys() and len(wrappers) == 2 * ours.spec.num_layers
+    for (path, matrix), wrapper in wrappers.items():
+        experts = wrapper.get_base_layer()
+        with torch.no_grad(), wrapper._activate_lora(["default"]):  # as the wrapper's forward sets the factors
+            applied = experts._with_lora_delta(matrix) - experts.dequantize(matrix, slice(None))
+        merged = theirs[path, matrix].get_delta_weight("default")
+        torch.testing.assert_close(applied, merged, atol=1e-6, rtol=1e-5, msg=f"{path}.{matrix}")
 
 
 def _adapted(experts: torch.nn.Module) -> torch.nn.Module:

@@ -163,7 +163,7 @@ def worker(args: argparse.Namespace) -> None:
         generator = torch.Generator().manual_seed(0)
         dataset = [{"prompt": torch.randint(3, vocab, (PROMPT_TOKENS,), generator=generator).tolist()}
                    for _ in range(prompts)]
-        trainer = GRPOTrainer(model, even_token_reward, dataset, config, processing_class=tokens)
+        trainer = GRPOTrainer(model, even_token_reward, train_dataset=dataset, args=config, processing_class=tokens)
         setup_seconds = time.perf_counter() - setup_started
         if trainer.distributed.is_main:
             print(f"rank 0: model and trainer built in {setup_seconds:.1f} s", file=sys.stderr, flush=True)

@@ -25,6 +25,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import torch
 import torch.distributed.checkpoint as dcp
@@ -173,3 +174,23 @@ def _delete(checkpoint: Path) -> None:
     doomed = checkpoint.with_name(f".deleting-{checkpoint.name}")
     os.replace(checkpoint, doomed)
     shutil.rmtree(doomed)
+
+
+def save_model_files(target: Path, policy: PeftModel, processing_class: Any) -> None:
+    """The adapter's files (and the tokenizer's, when given) in `target`, each replaced atomically: they are
+    written into a hidden sibling directory first, then renamed one by one (`target` may hold other files, such as
+    a run's checkpoints, which stay)."""
+    target.mkdir(parents=True, exist_ok=True)
+    staging = target.parent / f".{target.name}.saving-{os.getpid()}"
+    shutil.rmtree(staging, ignore_errors=True)
+    try:
+        policy.save_pretrained(staging)
+        if processing_class is not None:
+            processing_class.save_pretrained(staging)
+        for path in sorted(staging.rglob("*")):
+            if path.is_file():
+                destination = target / path.relative_to(staging)
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, destination)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

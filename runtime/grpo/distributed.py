@@ -116,6 +116,13 @@ class Distributed:
         dist.all_reduce(tensor)
         return dict(zip(values, tensor.tolist(), strict=True))
 
+    def mean_values(self, values: dict[str, float]) -> dict[str, float]:
+        """Each value averaged over the processes that have it (processes may pass different keys)."""
+        every = self.gather_objects([values])
+        keys = dict.fromkeys(key for part in every for key in part)
+        return {key: sum(part[key] for part in every if key in part) / sum(key in part for part in every)
+                for key in keys}
+
     def sum_gradients(self, parameters: Sequence[torch.nn.Parameter]) -> None:
         """Replace each parameter's gradient by its sum over the processes (one flat all-reduce)."""
         if self.world_size == 1:

@@ -3,7 +3,7 @@
 They derive from `rewrite.RewriteError`, so the `rewrite` command reports them as `rewrite train: error: ...`.
 """
 
-from rewrite.errors import RewriteError
+from rewrite.errors import RewriteError, RunInterrupted
 
 
 class GRPOError(RewriteError):
@@ -35,3 +35,11 @@ class GRPOTaskError(GRPOError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0])
+
+
+class GRPORewardError(GRPOInputError):
+    """A reward function failed or returned something unusable; the message names the function and the row."""
+
+
+class GRPOInterrupted(GRPOError, RunInterrupted):
+    """Training was stopped with Ctrl-C after saving the last completed step; the message says how to resume."""

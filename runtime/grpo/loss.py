@@ -2,9 +2,9 @@
 
 `compute_loss` is TRL 1.16's `GRPOTrainer._compute_loss` (trl/trainer/grpo_trainer.py) as a pure function of
 log-probabilities, restricted to the features our trainer uses: loss types grpo, bnpo, dr_grpo, dapo and cispo,
-token or sequence (GSPO) importance sampling, and the k3 KL estimator. Left out, as they are off by default in
-TRL: two-sided clipping (`delta`), the entropy mask and bonus, off-policy masking, vLLM importance-sampling
-correction and the bias-corrected KL.
+token or sequence (GSPO) importance sampling, and the k3 KL estimator, bias-corrected by the importance ratio as
+TRL's default `use_bias_correction_kl`. Left out, as they are off by default in TRL: two-sided clipping
+(`delta`), the entropy mask and bonus, off-policy masking and vLLM importance-sampling correction.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ def compute_loss(
     max_completion_length: int,
     importance_sampling_level: str = "token",
     num_items_in_batch: torch.Tensor | float | None = None,
+    use_bias_correction_kl: bool = True,
 ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
     """The GRPO loss of one batch of completions, and TRL's loss metrics.
 
@@ -45,7 +46,8 @@ def compute_loss(
         completion_mask: [B, T] 1 for completion tokens that count in the loss, 0 for padding; any dtype.
         loss_type: one of `LOSS_TYPES`: grpo (mean of per-sequence token means), bnpo (token mean of this batch),
             dr_grpo (token sum / (B * max_completion_length)), dapo and cispo (token sum / num_items_in_batch).
-        beta: KL coefficient; the per-token k3 estimator exp(ref - logp) - (ref - logp) - 1 is added to the loss.
+        beta: KL coefficient; the per-token k3 estimator exp(ref - logp) - (ref - logp) - 1 is added to the loss,
+            multiplied by the (differentiable) importance ratio when `use_bias_correction_kl` (TRL's default).
         epsilon_low, epsilon_high: the ratio is clipped to [1 - epsilon_low, 1 + epsilon_high]; for cispo the
             detached ratio is capped at `epsilon_high` itself (TRL's `torch.clamp(coef_1, max=epsilon_high)`).
         max_completion_length: the dr_grpo constant.
@@ -101,6 +103,8 @@ def compute_loss(
     metrics: dict[str, torch.Tensor] = {}
     if beta != 0.0:
         per_token_kl = _k3_kl(per_token_logps, ref_per_token_logps)
+        if use_bias_correction_kl:
+            per_token_kl = per_token_kl * coef_1
         per_token_loss = per_token_loss + beta * per_token_kl
         metrics["kl"] = _masked_mean(per_token_kl, mask).detach()
 

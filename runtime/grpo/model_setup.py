@@ -2,41 +2,78 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import PreTrainedConfig
+from transformers import GptOssForCausalLM, PreTrainedConfig
 
+from rewrite.capture import capture
 from rewrite.load import load
+from rewrite.manifest import MANIFEST_NAME
+from rewrite.pipeline import resolve_pass_names, run_pipeline
+from rewrite.source import default_dtype, load_source
+from rewrite.spec import graph_spec
 from rewrite.model import RewrittenGptOss
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.errors import GRPOConfigError, GRPOModelError
 from runtime.ops.nf4_experts_lora import register_with
 
+logger = logging.getLogger(__name__)
 
-def load_policy(model: str | Path | RewrittenGptOss, config: GRPOConfig) -> tuple[RewrittenGptOss, Path | None]:
-    """The model to train and its checkpoint directory (None when a loaded model was given).
 
-    A directory is loaded on CUDA when available (unless `config.use_cpu`); a loaded model stays where it is.
-    `rewrite.load` raises `CheckpointError` for a directory that `rewrite build` did not write.
+def load_policy(
+    model: str | Path | RewrittenGptOss | GptOssForCausalLM, config: GRPOConfig
+) -> tuple[RewrittenGptOss, Path | None]:
+    """The model to train and its directory (None when a model object was given).
+
+    `model` is a checkpoint written by `rewrite build` (loaded), a transformers gpt-oss checkpoint directory or a
+    `GptOssForCausalLM` (rewritten in memory with the default passes, said in one log line), or a loaded
+    `RewrittenGptOss` (trained in place). A directory is loaded on CUDA when available (unless `config.use_cpu`);
+    a model object stays where it is. Raises `GRPOModelError` for anything else.
     """
     if isinstance(model, RewrittenGptOss):
         return model, None
+    if isinstance(model, GptOssForCausalLM):
+        return _rewritten_in_memory(model, {"transformers_model": type(model).__name__}), None
     if not isinstance(model, (str, Path)):
-        raise GRPOConfigError(
-            f"cannot load {model!r} as the policy: pass a checkpoint directory or a loaded model; a preset without a "
-            "checkpoint (UnbuiltPreset) needs fsdp (--fsdp under torchrun), else build it with `rewrite build`."
+        raise GRPOModelError(
+            f"cannot train {type(model).__name__} {model!r}: pass a checkpoint directory (`rewrite build`'s or a "
+            "transformers gpt-oss one), a GptOssForCausalLM or a RewrittenGptOss; a preset without a checkpoint "
+            "(UnbuiltPreset) needs fsdp (--fsdp under torchrun), else build it with `rewrite build`."
         )
+    directory = Path(model)
     device = "cuda" if torch.cuda.is_available() and not config.use_cpu else "cpu"
-    return load(model, device=device), Path(model)
+    if (directory / MANIFEST_NAME).is_file() or not (directory / "config.json").is_file():
+        return load(directory, device=device), directory  # CheckpointError says what a directory lacks
+    dtype = getattr(torch, config.requested_dtype) if config.requested_dtype else default_dtype(device)
+    source_model, source = load_source(checkpoint=directory, dtype=dtype, device=device)
+    return _rewritten_in_memory(source_model, source), directory
 
 
-def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
-    """Wrap `model.graph_module` in a peft model with LoRA on `config.lora_target_modules` and
-    `config.lora_target_parameters` (in place); only the adapters are trainable. The adapters saved from it load
+def _rewritten_in_memory(model: GptOssForCausalLM, source: dict) -> RewrittenGptOss:
+    """`model` captured and rewritten with the default passes, unverified, without writing a checkpoint."""
+    passes = resolve_pass_names("default")
+    logger.warning("rewriting %s in memory with the default passes (%s); `rewrite build` writes it once instead",
+                   source.get("checkpoint", type(model).__name__), ", ".join(passes))
+    model.requires_grad_(False)
+    graph_module = capture(model.eval())
+    reports = run_pipeline(graph_module, passes)
+    manifest = {
+        "source": source,
+        "graph_hash": hashlib.sha256(graph_module.code.encode()).hexdigest(),
+        "passes": [report.pass_name for report in reports],
+    }
+    return RewrittenGptOss(graph_module, graph_spec(graph_module), manifest)
+
+
+def attach_lora(model: RewrittenGptOss, config: GRPOConfig, lora_config: LoraConfig | None = None) -> PeftModel:
+    """Wrap `model.graph_module` in a peft model with LoRA (in place): `lora_config` (a user's peft_config), or
+    one built from `config.lora_*`; only the adapters are trainable. The adapters saved from it load
     with `PeftModel.from_pretrained` on the base transformers model, since modules and expert tensors keep
     transformers' names (4-bit experts too: `runtime.ops.nf4_experts_lora`)."""
     if isinstance(model.graph_module, PeftModel):
@@ -44,10 +81,10 @@ def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
             "the model already carries peft adapters: pass the base model and set LoRA through GRPOConfig's "
             "lora_* fields (--lora-r, --lora-alpha, --lora-dropout, --lora-target-modules)."
         )
-    lora_config = register_with(LoraConfig(
+    lora_config = register_with(lora_config if lora_config is not None else LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
-        lora_dropout=config.lora_dropout,
+        lora_dropout=config.effective_lora_dropout,
         target_modules=list(config.lora_target_modules),
         target_parameters=list(config.lora_target_parameters) or None,
     ))
@@ -67,25 +104,32 @@ def attach_lora(model: RewrittenGptOss, config: GRPOConfig) -> PeftModel:
 
 
 def special_token_ids(model_source: Path | PreTrainedConfig | None, processing_class: Any) -> tuple[list[int], int]:
-    """(stop token ids, pad token id): from the tokenizer when given (pad falls back to EOS, as in TRL), else
-    from the checkpoint directory's generation_config.json, then config.json, or from a (preset's) config."""
-    if processing_class is not None:
-        eos, pad = processing_class.eos_token_id, processing_class.pad_token_id
-    elif isinstance(model_source, PreTrainedConfig):
-        eos, pad = model_source.eos_token_id, model_source.pad_token_id
+    """(stop token ids, pad token id), as TRL: the tokenizer's EOS followed by the model's generation-config stop
+    tokens, and the tokenizer's pad (falling back to EOS); without a tokenizer, the model's own, from the checkpoint
+    directory's generation_config.json, then config.json, or from a (preset's) config."""
+    if isinstance(model_source, PreTrainedConfig):
+        model_eos, model_pad = model_source.eos_token_id, model_source.pad_token_id
     elif model_source is not None:
-        eos, pad = _config_value(model_source, "eos_token_id"), _config_value(model_source, "pad_token_id")
-    else:
+        model_eos, model_pad = _config_value(model_source, "eos_token_id"), _config_value(model_source, "pad_token_id")
+    elif processing_class is None:
         raise GRPOModelError(
             "cannot tell the stop and pad tokens of a loaded model: pass processing_class=<tokenizer>, or pass the "
             "checkpoint directory instead of the loaded model."
         )
-    if eos is None:
+    else:
+        model_eos, model_pad = None, None
+    model_stops = [] if model_eos is None else [model_eos] if isinstance(model_eos, int) else list(model_eos)
+    if processing_class is not None and processing_class.eos_token_id is not None:
+        eos = processing_class.eos_token_id
+        stop_ids = [eos, *(token for token in model_stops if token != eos)]
+        pad = processing_class.pad_token_id
+    else:
+        stop_ids, pad = model_stops, model_pad
+    if not stop_ids:
         raise GRPOModelError(
             "the model has no eos_token_id: set it in the checkpoint's generation_config.json or use a tokenizer "
             "that defines one."
         )
-    stop_ids = [eos] if isinstance(eos, int) else list(eos)
     return stop_ids, stop_ids[0] if pad is None else pad
 
 

@@ -48,21 +48,23 @@ def sample_completions(
     stop_token_ids: list[int],
     pad_token_id: int,
     first_prompt_index: int = 0,
+    num_generations: int | None = None,
 ) -> Completions:
-    """`config.num_generations` sampled completions of each prompt (token ids), keyed per (seed, step, index,
-    generation); `prompts[i]` is prompt `first_prompt_index + i` of the step.
+    """`num_generations` (default `config.num_generations`) sampled completions of each prompt (token ids), keyed
+    per (seed, step, index, generation); `prompts[i]` is prompt `first_prompt_index + i` of the step.
 
     Every process of an FSDP lockstep group makes the same number of engine calls: the trainer gives each the
     same number of prompts."""
     device = engine.model.device
+    num_generations = num_generations or config.num_generations
     prompt_length = max(len(prompt) for prompt in prompts)
     prompt_ids = torch.tensor([[pad_token_id] * (prompt_length - len(prompt)) + prompt for prompt in prompts],
-                              device=device).repeat_interleave(config.num_generations, dim=0)
+                              device=device).repeat_interleave(num_generations, dim=0)
     prompt_mask = torch.tensor([[0] * (prompt_length - len(prompt)) + [1] * len(prompt) for prompt in prompts],
-                               device=device).repeat_interleave(config.num_generations, dim=0)
+                               device=device).repeat_interleave(num_generations, dim=0)
     row_keys = torch.tensor([sampling_row_key(config.seed, step, index, generation)
                              for index in range(first_prompt_index, first_prompt_index + len(prompts))
-                             for generation in range(config.num_generations)], device=device)
+                             for generation in range(num_generations)], device=device)
     rows_per_call = config.generation_rows_per_call or len(row_keys)
     calls = []
     for first in range(0, len(row_keys), rows_per_call):
@@ -72,9 +74,7 @@ def sample_completions(
             prompt_mask[rows],
             max_new_tokens=config.max_completion_length,
             do_sample=True,
-            temperature=config.temperature,
-            top_k=config.top_k or None,
-            top_p=config.top_p,
+            **config.sampling_options,
             eos_token_id=stop_token_ids,
             pad_token_id=pad_token_id,
             row_keys=row_keys[rows],

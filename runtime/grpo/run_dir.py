@@ -18,8 +18,13 @@ from runtime.grpo.config import GRPOConfig
 from runtime.grpo.errors import GRPOOutputDirError
 from runtime.grpo.run_log import RUN_OUTPUTS
 
-# Fields that may differ between a run and its resumption: where and how often it writes, and on what devices.
-RESUMABLE_CHANGES = ("output_dir", "logging_steps", "save_steps", "save_total_limit", "use_cpu", "fsdp")
+# Fields that may differ between a run and its resumption: where, what and how often it writes, on what devices, and
+# how long it runs (a larger max_steps continues the run).
+RESUMABLE_CHANGES = (
+    "output_dir", "logging_steps", "save_steps", "save_total_limit", "save_strategy", "use_cpu", "fsdp", "max_steps",
+    "num_train_epochs", "report_to", "log_completions", "num_completions_to_print", "eval_strategy", "eval_steps",
+    "per_device_eval_batch_size", "num_generations_eval", "logging_dir", "run_name",
+)
 # N processes with gradient accumulation A train as one process with N * A: the identity keeps the product.
 ACCUMULATION_KEY = "gradient_accumulation_steps * processes"
 

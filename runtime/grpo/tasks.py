@@ -8,6 +8,10 @@ it with probability about 1/512, so the reward starts near 0 and a learning trai
 `even-tokens` has the same prompts and a dense reward, the fraction of even token ids: about 0.5 from the first
 step, so every group has an advantage signal and every step moves the adapters (what a check of the trainer's
 arithmetic needs, e.g. that several processes train as one).
+
+`matmul` is the seed's flagship: gpt-oss is asked, in a chat with reasoning effort low, for a fast pure-Python
+`matmul(A, B)`, and four rewards judge the final channel's code with the project's judge (`runtime.rewards`):
+function_works, no_cheating, correct, speed. It needs the build's tokenizer (`uses_tokenizer`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,8 @@ import torch
 from runtime.grpo.errors import GRPOTaskError
 from runtime.grpo.scoring import RewardFunction
 from runtime.grpo.seeding import seeded_generator
+from runtime.rewards.matmul_task import MATMUL
+from runtime.rewards.task_rewards import TaskRewards
 
 TARGET_TOKEN_ID = 7
 FIRST_ORDINARY_TOKEN_ID = 3  # prompts avoid the tiny preset's pad (0), eos (1) and bos (2)
@@ -38,6 +44,8 @@ class Task:
     build_dataset: Callable[[int, int], list[dict[str, Any]]]
     reward_funcs: tuple[RewardFunction, ...]
     config_defaults: dict[str, Any] = field(default_factory=dict)
+    uses_tokenizer: bool = False
+    """Prompts are chat messages: the trainer needs the checkpoint's tokenizer and chat template."""
 
 
 def target_token_reward(prompts: list, completions: list, completion_ids: list[list[int]], **columns) -> list[float]:
@@ -59,6 +67,23 @@ def target_token_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
         {"prompt": torch.randint(FIRST_ORDINARY_TOKEN_ID, vocab_size, (length,), generator=generator).tolist()}
         for length in lengths
     ]
+
+
+MATMUL_PROMPT = """Create a new fast matrix multiplication function using only native Python code.
+You are given a list of list of numbers.
+Output your new function in backticks using the format below:
+```python
+def matmul(A, B):
+    return ...
+```"""
+MATMUL_PROMPTS = 1000
+
+
+def matmul_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
+    """The seed notebook's dataset: one user prompt, MATMUL_PROMPTS times, each row with reasoning_effort "low"
+    (a column the harmony chat template reads)."""
+    row = {"prompt": [{"role": "user", "content": MATMUL_PROMPT}], "reasoning_effort": "low"}
+    return [dict(row) for _ in range(MATMUL_PROMPTS)]
 
 
 TASKS: dict[str, Task] = {
@@ -100,6 +125,29 @@ TASKS: dict[str, Task] = {
             "gradient_checkpointing": False,
             "logging_steps": 10,
             "save_steps": 10,
+        },
+    ),
+    "matmul": Task(
+        name="matmul",
+        description="write a fast pure-Python matmul(A, B); rewards: function_works, no_cheating, correct, speed",
+        build_dataset=matmul_dataset,
+        reward_funcs=tuple(TaskRewards(MATMUL).reward_funcs),
+        uses_tokenizer=True,
+        config_defaults={
+            "learning_rate": 5e-5,
+            "weight_decay": 0.01,
+            "warmup_ratio": 0.1,
+            "lr_scheduler_type": "linear",
+            "per_device_train_batch_size": 2,
+            "num_generations": 2,
+            "max_completion_length": 768,
+            "lora_r": 4,
+            "lora_alpha": 8,
+            "lora_dropout": 0.0,
+            "logging_steps": 1,
+            "save_steps": 100,
+            "log_completions": True,
+            "num_completions_to_print": 1,
         },
     ),
 }

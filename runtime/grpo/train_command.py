@@ -1,8 +1,15 @@
-"""``train``: GRPO-train LoRA adapters of a rewritten gpt-oss checkpoint on a built-in task.
+"""``train``: GRPO-train LoRA adapters of a rewritten gpt-oss checkpoint on a built-in task or your own data.
 
     rewrite train --preset tiny --task target-token --steps 40 --seed 0 --out runs/toy
-    rewrite train --checkpoint build/tiny --task target-token --steps 40 --out runs/toy --learning-rate 0.01
+    rewrite train --checkpoint build/tiny --task matmul --steps 3 --out runs/matmul
+    rewrite train --checkpoint build/tiny --dataset data.jsonl --reward-funcs mymodule:reward --steps 3 --out runs/mine
     rewrite train --preset tiny --task target-token --steps 40 --seed 0 --out runs/toy --resume
+
+--dataset reads JSONL, JSON, Parquet or CSV (or a saved `datasets` directory) with a prompt column (token ids,
+text, or chat messages; other columns reach the reward functions, and those the chat template names, such as
+reasoning_effort, the template); --reward-funcs are "module:function" names, imported with the working directory
+on the path. Text and chat prompts are tokenized with the checkpoint's own tokenizer (or --tokenizer DIR).
+Ctrl-C saves the last completed step and says how to resume.
 
 --preset builds the preset with the default passes into OUT/base, unless a build of it is there already;
 --checkpoint trains a checkpoint written by `rewrite build`. Every GRPOConfig field is an option (--steps is
@@ -29,11 +36,15 @@ import dataclasses
 import sys
 from pathlib import Path
 
+from typing import Any
+
 from rewrite.build import build
 from rewrite.manifest import read_manifest
 from rewrite.presets import preset_config
+from rewrite.tokenizer_files import load_tokenizer
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.config_arguments import add_config_arguments
+from runtime.grpo.dataset_files import load_dataset_file
 from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOConfigError, GRPOOutputDirError
 from runtime.grpo.sharding import UnbuiltPreset
@@ -64,7 +75,15 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "--preset", help="built-in model to build into OUT/base (e.g. tiny); with --fsdp nothing is built: random weights"
     )
     source.add_argument("--checkpoint", help="checkpoint directory written by `rewrite build`")
-    parser.add_argument("--task", required=True, choices=sorted(TASKS), help="built-in task (prompts and rewards)")
+    job = parser.add_mutually_exclusive_group(required=True)
+    job.add_argument("--task", choices=sorted(TASKS), help="built-in task (prompts and rewards)")
+    job.add_argument("--dataset", help="your prompts: a JSONL/JSON/Parquet/CSV file or a saved datasets directory")
+    parser.add_argument("--dataset-split", "--dataset_split", help="split of --dataset (default: train, or its only one)")
+    parser.add_argument("--prompt-column", "--prompt_column", default="prompt",
+                        help="column of --dataset holding the prompts (default: prompt)")
+    parser.add_argument("--reward-funcs", "--reward_funcs", nargs="+", metavar="MODULE:FUNCTION",
+                        help="reward functions of --dataset, e.g. mymodule:reward (mymodule.py in the working directory)")
+    parser.add_argument("--tokenizer", help="tokenizer directory for text and chat prompts (default: the checkpoint's)")
     parser.add_argument("--out", dest="output_dir", required=True, help="output directory of the run")
     parser.add_argument("--steps", dest="max_steps", type=int, help="optimizer steps (same as --max-steps)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
@@ -76,8 +95,10 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    """Build or find the base checkpoint, then train ``args.task`` on it; returns the exit status."""
-    task = get_task(args.task)
+    """Build or find the base checkpoint, then train ``args.task`` or ``args.dataset`` on it; returns the exit
+    status."""
+    task = get_task(args.task) if args.task is not None else None
+    _check_job_options(args, task)
     config = task_config(task, args)
     distributed = Distributed.from_environment(config.use_cpu)
     try:
@@ -89,8 +110,13 @@ def run_train(args: argparse.Namespace) -> int:
             distributed.barrier()
             model = str(_base_checkpoint(args.preset, args.checkpoint, Path(config.output_dir), args.quantize))
             vocab_size = read_manifest(Path(model))["spec"]["vocab_size"]
-        dataset = task.build_dataset(vocab_size, config.seed)
-        trainer = GRPOTrainer(model, list(task.reward_funcs), dataset, config)
+        tokenizer = _tokenizer(args, task, model)
+        if task is not None:
+            dataset, reward_funcs = task.build_dataset(vocab_size, config.seed), list(task.reward_funcs)
+        else:
+            dataset = load_dataset_file(args.dataset, split=args.dataset_split, prompt_column=args.prompt_column)
+            reward_funcs = list(args.reward_funcs)
+        trainer = GRPOTrainer(model, reward_funcs, args=config, train_dataset=dataset, processing_class=tokenizer)
         records = trainer.train(resume_from_checkpoint=args.resume, overwrite_output_dir=args.force)
     finally:
         distributed.shutdown()
@@ -99,14 +125,37 @@ def run_train(args: argparse.Namespace) -> int:
     return 0
 
 
-def task_config(task: Task, args: argparse.Namespace) -> GRPOConfig:
-    """The run's GRPOConfig: options given on the command line, then the task's settings, then the defaults."""
+def _check_job_options(args: argparse.Namespace, task: Task | None) -> None:
+    if task is None and not args.reward_funcs:
+        raise GRPOConfigError("--dataset needs --reward-funcs MODULE:FUNCTION [...]: the functions that score its "
+                              "completions (e.g. --reward-funcs mymodule:reward with mymodule.py here).")
+    if task is not None and (args.reward_funcs or args.dataset_split or args.prompt_column != "prompt"):
+        raise GRPOConfigError(f"--task {task.name} brings its own prompts and rewards: leave out --reward-funcs, "
+                              "--dataset-split and --prompt-column, or train --dataset FILE instead.")
+
+
+def _tokenizer(args: argparse.Namespace, task: Task | None, model: Any) -> Any:
+    """The tokenizer of text and chat prompts: --tokenizer, else the checkpoint's own; None for token-id tasks."""
+    if task is not None and not task.uses_tokenizer and args.tokenizer is None:
+        return None
+    if args.tokenizer is not None:
+        return load_tokenizer(args.tokenizer)
+    if isinstance(model, UnbuiltPreset):
+        raise GRPOConfigError("--fsdp --preset builds no checkpoint, so there is no tokenizer to read: pass "
+                              "--tokenizer DIR (a `rewrite build` of the preset has one).")
+    return load_tokenizer(model)
+
+
+def task_config(task: Task | None, args: argparse.Namespace) -> GRPOConfig:
+    """The run's GRPOConfig: options given on the command line, then the task's settings, then TensorBoard logging
+    (`--report-to none` turns it off), then GRPOConfig's defaults."""
     given = {
         field.name: getattr(args, field.name)
         for field in dataclasses.fields(GRPOConfig)
         if getattr(args, field.name) is not TASK_DEFAULT
     }
-    return GRPOConfig(**{**task.config_defaults, **given})
+    defaults = {"report_to": "tensorboard", **(task.config_defaults if task is not None else {})}
+    return GRPOConfig(**{**defaults, **given})
 
 
 def _unbuilt_preset(preset: str, quantize: str | None) -> tuple[UnbuiltPreset, int]:

@@ -13,74 +13,96 @@ from __future__ import annotations
 
 import math
 import resource
+import sys
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
 import torch
-from transformers import get_scheduler
 
 import runtime.grpo.loss as grpo_loss
 from rewrite.model import RewrittenGptOss
+from rewrite.tokenizer_files import load_tokenizer
 from runtime.generate import GenerationEngine
 from runtime.grpo.advantages import aggregate_rewards, compute_advantages
-from runtime.grpo.checkpoints import TrainerState, load_checkpoint, save_checkpoint
+from runtime.grpo.checkpoints import TrainerState, load_checkpoint, save_checkpoint, save_model_files
+from runtime.grpo.completion_forms import completions_for_rewards
+from runtime.grpo.completion_log import CompletionLog
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.distributed import Distributed
-from runtime.grpo.errors import GRPOConfigError, GRPOInputError
+from runtime.grpo.errors import GRPOInterrupted
 from runtime.grpo.generation_batch import GenerationBatch
 from runtime.grpo.logprobs import completion_logprobs
 from runtime.grpo.memory import ActivationOffload, offload_embedding
 from runtime.grpo.model_setup import attach_lora, load_policy, special_token_ids
-from runtime.grpo.prompts import PROMPT_COLUMN, PromptDataset, round_prompt_indices, rounds_per_epoch
+from runtime.grpo.optimizers import build_optimizer, build_scheduler
+from runtime.grpo.config_checks import interval_in_steps
+from runtime.grpo.prompts import PROMPT_COLUMN, PromptDataset, needs_tokenizer, round_prompt_indices, rounds_per_epoch
 from runtime.grpo.rollout import gather_completions, sample_completions
 from runtime.grpo.run_dir import prepare_output_dir, run_identity
 from runtime.grpo.run_log import RunLog
 from runtime.grpo.scoring import (
+    PendingLogs,
     RewardFunction,
-    completions_as_given,
     reward_function_name,
     reward_metrics,
     score_completions,
 )
 from runtime.grpo.seeding import seed_everything, seeded_generator
 from runtime.grpo.sharding import ShardedBase, load_sharded_policy
+from runtime.grpo.trainer_events import TrainingEvents
+from runtime.grpo.trainer_setup import (
+    checked_args,
+    checked_train_dataset,
+    lora_config_for,
+    resolved_reward_funcs,
+    steps_per_round,
+    total_steps,
+)
 
 # Loss types whose value is a mean over one micro-batch: TRL divides them by the accumulation steps.
 _MICRO_BATCH_MEAN_LOSSES = ("grpo", "bnpo", "dr_grpo")
 
 
 class GRPOTrainer:
-    """Trains LoRA adapters of `model` on `train_dataset` to maximise `reward_funcs`.
+    """Trains LoRA adapters of `model` on `train_dataset` to maximise `reward_funcs`; TRL's argument order.
 
     Args:
-        model: a checkpoint directory written by `rewrite build` (with the default passes, so that the linear
-            modules LoRA attaches to exist), or a loaded `RewrittenGptOss`, which is then trained in place; with
-            `fsdp`, also an `UnbuiltPreset` (`runtime.grpo.sharding`: the preset's shape, random weights drawn per
-            shard, nothing built on disk).
-        reward_funcs: one callable or a list, `(prompts, completions, completion_ids, **columns) -> list[float]`
-            (see `runtime.grpo.scoring`); metrics are logged under each function's `__name__`.
-        train_dataset: a `datasets.Dataset` or a list of dicts with a "prompt" column: token id lists, or
-            strings / chat messages when `processing_class` is given; other columns are passed to the rewards.
+        model: a checkpoint directory written by `rewrite build`, a transformers gpt-oss checkpoint directory or a
+            `GptOssForCausalLM` (rewritten in memory with the default passes), or a loaded `RewrittenGptOss` (then
+            trained in place); with `fsdp`, also an `UnbuiltPreset` (`runtime.grpo.sharding`).
+        reward_funcs: a callable, a "module:function" string, or a list of them (`runtime.grpo.scoring` says what
+            they receive); metrics are logged under each function's `__name__`.
         args: the configuration (TRL's field names); None uses `GRPOConfig()`.
-        processing_class: a tokenizer, needed for text prompts; it also names the stop and pad tokens.
-            Without one they come from the checkpoint directory's generation_config.json / config.json (from the
-            preset's config for an `UnbuiltPreset`).
+        train_dataset: a `datasets.Dataset` or a list of dicts with a "prompt" column: token id lists, or strings /
+            chat messages when `processing_class` is given; other columns are passed to the rewards (and to the chat
+            template, for the columns it names, e.g. reasoning_effort).
+        eval_dataset: prompts whose mean rewards are logged every `eval_steps` when `eval_strategy="steps"`.
+        processing_class: a tokenizer, needed for text prompts.
+        reward_processing_classes: only None (they serve reward models, which are not run here).
+        callbacks: transformers `TrainerCallback`s (`runtime.grpo.trainer_events`).
+        optimizers: (optimizer, lr_scheduler) to use instead of those `optim` and `lr_scheduler_type` build; the
+            optimizer must hold the trainable (adapter) parameters.
+        peft_config: a peft `LoraConfig`; None builds one from the config's lora_* fields.
     """
 
     def __init__(
         self,
-        model: str | Path | RewrittenGptOss,
-        reward_funcs: RewardFunction | Sequence[RewardFunction],
-        train_dataset: Any,
+        model: str | Path | RewrittenGptOss | Any,
+        reward_funcs: RewardFunction | str | Sequence[RewardFunction | str],
         args: GRPOConfig | None = None,
+        train_dataset: Any = None,
+        eval_dataset: Any = None,
         processing_class: Any = None,
+        reward_processing_classes: Any = None,
+        callbacks: Sequence[Any] | None = None,
+        optimizers: tuple[Any, Any] = (None, None),
+        peft_config: Any = None,
     ) -> None:
-        self.args = args if args is not None else GRPOConfig()
-        self.reward_funcs = list(reward_funcs) if isinstance(reward_funcs, Sequence) else [reward_funcs]
-        _check_reward_funcs(self.reward_funcs, self.args.reward_weights)
+        self.args, lora_config = lora_config_for(checked_args(args), peft_config)
+        self.reward_funcs = resolved_reward_funcs(reward_funcs, self.args.reward_weights, reward_processing_classes)
         self.reward_names = [reward_function_name(func) for func in self.reward_funcs]
         self.processing_class = processing_class
         self.distributed = Distributed.from_environment(self.args.use_cpu)
@@ -90,31 +112,57 @@ class GRPOTrainer:
             self.model, model_source, self.sharded_base = load_sharded_policy(model, self.distributed)
         else:
             self.model, model_source = load_policy(model, self.args)
+        if processing_class is None and model_source is not None and needs_tokenizer(train_dataset):
+            processing_class = load_tokenizer(model_source)  # as TRL, the model's own tokenizer by default
+            self.processing_class = processing_class
         self.stop_token_ids, self.pad_token_id = special_token_ids(model_source, processing_class)
-        self.policy = attach_lora(self.model, self.args)
+        self.args.check_model_dtype(self.model.spec.dtype)
+        self.policy = attach_lora(self.model, self.args, lora_config)
         if self.args.embedding_offload:
             offload_embedding(self.model)
-        self.dataset = PromptDataset(
-            train_dataset, processing_class, self.args.max_prompt_length, self.model.spec.vocab_size
+        prompt_options = dict(
+            processing_class=processing_class, max_prompt_length=self.args.max_prompt_length,
+            vocab_size=self.model.spec.vocab_size, chat_template_kwargs=self.args.chat_template_kwargs,
+            context_length=self.model.spec.max_position_embeddings,
+            max_completion_length=self.args.max_completion_length,
         )
+        self.dataset = PromptDataset(checked_train_dataset(train_dataset), **prompt_options)
+        self.eval_dataset = None if eval_dataset is None else PromptDataset(eval_dataset, **prompt_options)
         lockstep_group = self.sharded_base.process_group if self.sharded_base is not None else None
         self.engine = GenerationEngine(self.model, compile=False if self.args.fsdp else None,
                                        lockstep_group=lockstep_group)
-        rows_per_round = self.args.global_batch_size * self.distributed.world_size
-        self.prompts_per_round = rows_per_round // self.args.num_generations
-        self.max_steps = _total_steps(self.args, len(self.dataset), self.prompts_per_round)
+        self.steps_per_generation = self.args.resolved_steps_per_generation(self.distributed.world_size)
+        self.steps_per_round = steps_per_round(self.args, self.steps_per_generation)
+        rows_per_round = self.args.per_device_train_batch_size * self.steps_per_generation
+        self.prompts_per_round = rows_per_round * self.distributed.world_size // self.args.num_generations
+        self.max_steps = total_steps(self.args, len(self.dataset), self.prompts_per_round, self.steps_per_round)
+        self.steps_per_epoch = rounds_per_epoch(len(self.dataset), self.prompts_per_round) * self.steps_per_round
+        self.logging_steps, self.save_steps, self.eval_steps = (
+            interval_in_steps(value, self.max_steps) if value else 0
+            for value in (self.args.logging_steps, self.args.save_steps, self.args.eval_steps)
+        )
         self.trainable_parameters = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
         self.activation_offload = (
             ActivationOffload(list(self.model.parameters())) if self.args.activation_offloading else None
         )
         self.distributed.broadcast_parameters(self.trainable_parameters)
-        self.optimizer = torch.optim.AdamW(
-            self.trainable_parameters, lr=self.args.learning_rate, weight_decay=self.args.weight_decay
-        )
-        self.lr_scheduler = _scheduler(self.args, self.optimizer, self.max_steps)
+        optimizer, lr_scheduler = optimizers
+        self.optimizer = optimizer if optimizer is not None else build_optimizer(self.args, self.trainable_parameters)
+        self.lr_scheduler = (lr_scheduler if lr_scheduler is not None
+                             else build_scheduler(self.args, self.optimizer, self.max_steps))
         self.identity = run_identity(self.args, self.reward_names, self.model.manifest, self.distributed.world_size)
         self.global_step = 0
         self.generation_batch: GenerationBatch | None = None
+        self.events = TrainingEvents(self.args, callbacks, self.max_steps, self.distributed.is_main,
+                                     model=self.policy, processing_class=processing_class,
+                                     optimizer=self.optimizer, lr_scheduler=self.lr_scheduler)
+        self.completion_log: CompletionLog | None = None
+        self.events.fire("on_init_end")
+
+    @property
+    def state(self) -> Any:
+        """transformers' `TrainerState` of the run: global_step, max_steps, epoch, log_history, ..."""
+        return self.events.state
 
     def train(
         self, resume_from_checkpoint: bool | str | Path | None = None, overwrite_output_dir: bool = False
@@ -122,8 +170,9 @@ class GRPOTrainer:
         """Run to `max_steps`, checkpointing every `save_steps` and at the end; returns this call's log records.
 
         `resume_from_checkpoint=True` continues from the newest complete checkpoint in `output_dir` (a path: that
-        checkpoint); the result equals an uninterrupted run's. `overwrite_output_dir` deletes another run's
-        outputs instead of refusing to mix them (`GRPOOutputDirError`).
+        checkpoint); the result equals an uninterrupted run's, and a larger `max_steps` continues the run.
+        `overwrite_output_dir` deletes another run's outputs instead of refusing to mix them (`GRPOOutputDirError`).
+        Ctrl-C saves the last completed step and raises `GRPOInterrupted`, which says how to resume.
         """
         output_dir = Path(self.args.output_dir)
         checkpoint = None
@@ -136,43 +185,84 @@ class GRPOTrainer:
                 checkpoint, self.policy, self.optimizer, self.lr_scheduler, self.distributed
             )
             self.global_step, elapsed_before = state.global_step, state.elapsed_seconds
+        self.state.global_step = self.global_step
         run_log = None
         if self.distributed.is_main:
-            run_log = RunLog(output_dir, self.global_step, self.max_steps, self.args.logging_steps)
+            run_log = RunLog(output_dir, self.global_step, self.max_steps, self.args, self.logging_steps)
+            self.completion_log = run_log.completion_log
         started = time.perf_counter()
         records = []
+        self.events.fire("on_train_begin")
         try:
             while self.global_step < self.max_steps:
-                step_started = time.perf_counter()
-                metrics = self.training_step()
-                elapsed = elapsed_before + time.perf_counter() - started
-                records.append(self.log(metrics, time.perf_counter() - step_started, elapsed, run_log))
-                if self.global_step % self.args.save_steps == 0 or self.global_step == self.max_steps:
-                    self.save_checkpoint(output_dir, elapsed)
+                records.append(self._train_one_step(output_dir, elapsed_before, started, run_log))
+                if self.events.control.should_training_stop:
+                    break
+        except KeyboardInterrupt:
+            raise self._interrupted(output_dir, elapsed_before + time.perf_counter() - started) from None
         finally:
             if run_log is not None:
                 run_log.close()
+        self.events.fire("on_train_end")
         return records
 
+    def _train_one_step(self, output_dir: Path, elapsed_before: float, started: float, run_log: RunLog | None) -> dict:
+        """One optimizer step with its events, log record, evaluation and checkpoint."""
+        self.events.fire("on_step_begin")
+        step_started = time.perf_counter()
+        metrics = self.training_step()
+        elapsed = elapsed_before + time.perf_counter() - started
+        self.state.global_step = self.global_step
+        self.state.epoch = self.global_step / max(1, self.max_steps) * self.args.num_train_epochs \
+            if self.args.max_steps <= 0 else None
+        record = self.log(metrics, time.perf_counter() - step_started, elapsed, run_log)
+        control = self.events.fire("on_step_end")
+        if self.eval_dataset is not None and self.args.eval_strategy == "steps" \
+                and self.global_step % self.eval_steps == 0:
+            self.evaluate()
+        due = {"steps": self.global_step % max(1, self.save_steps) == 0,
+               "epoch": self.global_step % self.steps_per_epoch == 0}.get(self.args.save_strategy, False)
+        last = self.global_step == self.max_steps or control.should_training_stop
+        if due or control.should_save or (last and self.args.save_strategy != "no"):
+            self.save_checkpoint(output_dir, elapsed)
+            control.should_save = False
+        return record
+
+    def _interrupted(self, output_dir: Path, elapsed: float) -> GRPOInterrupted:
+        """Save the last completed step (if not saved yet) after Ctrl-C; the error says how to resume."""
+        saved = output_dir / f"checkpoint-{self.global_step}"
+        if self.global_step > 0 and not saved.is_dir():
+            self.save_checkpoint(output_dir, elapsed)
+        where = f"{saved} holds it" if self.global_step > 0 else "nothing was saved"
+        return GRPOInterrupted(
+            f"stopped at step {self.global_step} of {self.max_steps} ({where}); resume with "
+            f"`--resume` (rewrite train) or trainer.train(resume_from_checkpoint=True)."
+        )
+
     def training_step(self) -> dict[str, float]:
-        """One optimizer step (generating first when the current batch has had its `num_iterations` passes)."""
-        step = self.global_step + 1
-        if self.global_step % self.args.num_iterations == 0:  # otherwise the batch is reused (or was resumed)
-            self.generation_batch = self.generate_and_score(step)
+        """One optimizer step (generating first when the current batch has been trained on `steps_per_round`
+        times): this step's window of `gradient_accumulation_steps` micro-batches per process."""
+        position = self.global_step % self.steps_per_round
+        if position == 0 or self.generation_batch is None:
+            self.generation_batch = self.generate_and_score(self.global_step + 1)
         self.model.train()
         totals: dict[str, float] = {}
         accumulation_steps = self.args.gradient_accumulation_steps
-        all_micro_batches = self.generation_batch.micro_batches(accumulation_steps * self.distributed.world_size)
+        windows = self.steps_per_generation // accumulation_steps
+        window_micro_batches = accumulation_steps * self.distributed.world_size
+        all_micro_batches = self.generation_batch.micro_batches(window_micro_batches * windows)
+        window = position % windows
+        micro_batches = all_micro_batches[window * window_micro_batches : (window + 1) * window_micro_batches]
         with self._base_gathered():
-            for micro_batch in self.distributed.own_micro_batches(all_micro_batches, accumulation_steps):
-                loss, metrics = self.compute_loss(micro_batch)
+            for micro_batch in self.distributed.own_micro_batches(micro_batches, accumulation_steps):
+                loss, metrics = self.compute_loss(micro_batch, windows)
                 loss.backward()
                 for name, value in {"loss": loss.detach(), **metrics}.items():
                     totals[name] = totals.get(name, 0.0) + value.item()
         totals = self.distributed.sum_values(totals)
         learning_rate = self.lr_scheduler.get_last_lr()[0]
         grad_norm = self.optimizer_step()
-        means = {name: value / len(all_micro_batches) for name, value in totals.items() if name != "loss"}
+        means = {name: value / len(micro_batches) for name, value in totals.items() if name != "loss"}
         completion_mask = self.generation_batch.attention_mask[:, self.generation_batch.prompt_length :]
         return {
             **self.generation_batch.metrics,
@@ -181,40 +271,26 @@ class GRPOTrainer:
             **means,
             "grad_norm": grad_norm,
             "learning_rate": learning_rate,
-            "completion_tokens": completion_mask.sum().item(),
+            "completion_tokens": completion_mask.sum().item() / windows,
         }
 
     @torch.no_grad()
     def generate_and_score(self, step: int) -> GenerationBatch:
         """Sample, reward and compute advantages for this round's prompts; old and reference log-probs as TRL.
 
-        Old log-probs: with num_iterations == 1 none are stored and the loss uses the policy's own detached
-        log-probs (every ratio is 1), as TRL; with more iterations they are recomputed here, without gradient,
-        by the policy before any update on this batch (in eval mode, as the sampling: no LoRA dropout). The
-        engine's sampling log-probs are not used (TRL uses them only for vLLM's importance-sampling correction).
-        Reference log-probs (beta != 0): the same recomputation with the adapters disabled. The rows are shuffled,
-        seeded by (seed, step), before those recomputations and before `training_step` cuts them into micro-batches
-        (as TRL). Each process samples and scores its share of the prompts; the batch returned is the whole step's.
+        Old log-probs: when the batch is trained on once per window (num_iterations == 1) none are stored and the
+        loss uses the policy's own detached log-probs (every ratio is 1), as TRL; otherwise they are recomputed
+        here, without gradient, by the policy before any update on this batch (in eval mode, as the sampling: no
+        LoRA dropout). Reference log-probs (beta != 0): the same recomputation with the adapters disabled. The rows
+        are shuffled, seeded by (seed, step), before those recomputations and before `training_step` cuts them
+        into micro-batches (as TRL). Each process samples and scores its share of the prompts; the batch returned
+        is the whole round's.
         """
         args = self.args
-        indices = round_prompt_indices(args.seed, (step - 1) // args.num_iterations, self.prompts_per_round,
+        indices = round_prompt_indices(args.seed, (step - 1) // self.steps_per_round, self.prompts_per_round,
                                        len(self.dataset))
-        first_index, indices = self.distributed.share(indices)
-        rows = [self.dataset.row(index) for index in indices]
-        self.model.eval()
-        with self._base_gathered():
-            completions = sample_completions(self.engine, [self.dataset.token_ids(index) for index in indices],
-                                             args, step, self.stop_token_ids, self.pad_token_id, first_index)
-        repeated = [row for row in rows for _ in range(args.num_generations)]
-        prompts = [row[PROMPT_COLUMN] for row in repeated]
-        columns = {name: [row[name] for row in repeated] for name in rows[0] if name != PROMPT_COLUMN}
-        per_func_rewards = score_completions(
-            self.reward_funcs, prompts,
-            completions_as_given(completions.completion_ids, prompts[0], self.processing_class),
-            completions.completion_ids, columns,
-        )
-        per_func_rewards = self.distributed.gather_rows(per_func_rewards)
-        completions = gather_completions(completions, self.distributed, self.pad_token_id)
+        completions, per_func_rewards, metrics = self._sample_and_score(self.dataset, indices, step,
+                                                                        args.num_generations)
         rewards = aggregate_rewards(per_func_rewards, args.reward_weights)
         completion_mask = completions.completion_mask
         if args.mask_truncated_completions:
@@ -228,24 +304,78 @@ class GRPOTrainer:
             old_per_token_logps=None,
             ref_per_token_logps=None,
             num_items_in_batch=int(completion_mask.sum()),
-            metrics={
-                **reward_metrics(per_func_rewards, rewards, self.reward_names, args.num_generations),
-                "completion_length": completions.completion_mask.sum(1).float().mean().item(),
-            },
+            metrics={**reward_metrics(per_func_rewards, rewards, self.reward_names, args.num_generations), **metrics},
         )
         batch = batch.rows(torch.randperm(len(batch), generator=seeded_generator("cpu", args.seed, "shuffle", step)))
-        if args.num_iterations > 1:
+        if self.steps_per_round > self.steps_per_generation // args.gradient_accumulation_steps:
             batch.old_per_token_logps = self._logprobs_without_grad(batch)
         if args.beta != 0.0:
             with self.policy.disable_adapter():
                 batch.ref_per_token_logps = self._logprobs_without_grad(batch)
         return batch
 
-    def compute_loss(self, micro_batch: GenerationBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    def _sample_and_score(
+        self, dataset: PromptDataset, indices: list[int], step: int, num_generations: int
+    ) -> tuple[Any, torch.Tensor, dict]:
+        """This process's share of `indices` sampled `num_generations` times each and scored, gathered over the
+        processes: (completions, [B, F] rewards, completion metrics)."""
+        first_index, indices = self.distributed.share(indices)
+        rows = [dataset.row(index) for index in indices]
+        self.model.eval()
+        with self._base_gathered():
+            completions = sample_completions(self.engine, [dataset.token_ids(index) for index in indices],
+                                             self.args, step, self.stop_token_ids, self.pad_token_id, first_index,
+                                             num_generations)
+        repeated = [row for row in rows for _ in range(num_generations)]
+        prompts = [row[PROMPT_COLUMN] for row in repeated]
+        given, completion_metrics = completions_for_rewards(completions.completion_ids, prompts[0],
+                                                            self.processing_class)
+        columns = {name: [row[name] for row in repeated] for name in rows[0] if name != PROMPT_COLUMN}
+        pending = PendingLogs()
+        row_labels = [f"completion {generation} of dataset row {index}"
+                      for index in indices for generation in range(num_generations)]
+        per_func_rewards = score_completions(
+            self.reward_funcs, prompts, given, completions.completion_ids,
+            {**columns, "trainer_state": self.state, "log_extra": pending.log_extra, "log_metric": pending.log_metric},
+            row_labels,
+        )
+        if self.completion_log is not None or self.distributed.world_size > 1:
+            shown = self.distributed.gather_objects(
+                [{"step": step, "prompt": prompt, "completion": completion, **extra}
+                 for prompt, completion, extra in zip(prompts, given, pending.rows(len(prompts)), strict=True)]
+            )
+        per_func_rewards = self.distributed.gather_rows(per_func_rewards)
+        completions = gather_completions(completions, self.distributed, self.pad_token_id)
+        metrics = {**self.distributed.mean_values(completion_metrics), **self.distributed.mean_values(pending.metrics()),
+                   "completion_length": completions.completion_mask.sum(1).float().mean().item()}
+        if self.completion_log is not None and dataset is self.dataset:
+            self.completion_log.write(shown, per_func_rewards, self.reward_names)
+        return completions, per_func_rewards, metrics
+
+    def evaluate(self) -> dict[str, float]:
+        """Mean rewards on the prompts of `eval_dataset` (num_generations_eval, else num_generations, completions
+        each, sampled with keys of their own; split evenly between the processes, a remainder of fewer prompts than
+        processes left out), logged with an `eval_` prefix and given to the callbacks' on_evaluate."""
+        generations = self.args.num_generations_eval or self.args.num_generations
+        indices = list(range(len(self.eval_dataset)))
+        _, per_func_rewards, completion_metrics = self._sample_and_score(self.eval_dataset, indices,
+                                                                         -self.global_step - 1, generations)
+        rewards = aggregate_rewards(per_func_rewards, self.args.reward_weights)
+        metrics = {f"eval_{name}": value for name, value in {
+            **reward_metrics(per_func_rewards, rewards, self.reward_names, generations),
+            **completion_metrics}.items()}
+        self.state.log_history.append({"step": self.global_step, **metrics})
+        self.events.fire("on_evaluate", metrics=metrics)
+        return metrics
+
+    def compute_loss(
+        self, micro_batch: GenerationBatch, windows: int = 1
+    ) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """The GRPO loss of one micro-batch (`runtime.grpo.loss.compute_loss`), scaled for accumulation as TRL:
         grpo, bnpo and dr_grpo divided by the micro-batches of the step (accumulation steps times processes);
-        dapo and cispo normalised by the loss tokens of the whole generation batch. So the step's objective is the
-        sum of its micro-batches' losses over all processes, and the gradients are summed."""
+        dapo and cispo normalised by the loss tokens of the generation batch over its `windows` optimizer steps
+        (TRL's num_items_in_batch * gradient_accumulation_steps / steps_per_generation). So the step's objective
+        is the sum of its micro-batches' losses over all processes, and the gradients are summed."""
         args = self.args
         per_token_logps = completion_logprobs(
             self.model, micro_batch.input_ids, micro_batch.attention_mask, micro_batch.prompt_length,
@@ -258,7 +388,8 @@ class GRPOTrainer:
             loss_type=args.loss_type, beta=args.beta, epsilon_low=args.epsilon, epsilon_high=args.epsilon_high,
             max_completion_length=args.max_completion_length,
             importance_sampling_level=args.importance_sampling_level,
-            num_items_in_batch=micro_batch.num_items_in_batch,
+            num_items_in_batch=micro_batch.num_items_in_batch / windows,
+            use_bias_correction_kl=args.use_bias_correction_kl,
         )
         if args.loss_type in _MICRO_BATCH_MEAN_LOSSES:
             loss = loss / (args.gradient_accumulation_steps * self.distributed.world_size)
@@ -287,59 +418,55 @@ class GRPOTrainer:
             "peak_memory_bytes": _peak_memory_bytes(self.model.device),
             "elapsed_seconds": elapsed,
         }
+        self.state.log_history.append(record)
         if run_log is not None:
             run_log.write(record)
+        self.events.fire("on_log", logs=record)
         return record
 
     def save_checkpoint(self, output_dir: Path, elapsed: float) -> Path:
         """OUT/checkpoint-STEP, with the generation batch when the next step trains on it again."""
-        reused = self.global_step % self.args.num_iterations != 0
-        return save_checkpoint(
+        reused = self.global_step % self.steps_per_round != 0
+        checkpoint = save_checkpoint(
             output_dir, self.policy, self.optimizer, self.lr_scheduler,
             TrainerState(self.global_step, elapsed, self.identity), self.args,
             self.generation_batch if reused else None, self.distributed,
         )
+        self.events.fire("on_save")
+        return checkpoint
+
+    def save_model(self, output_dir: str | Path | None = None) -> Path:
+        """Write the adapter (peft's files) and the tokenizer, if any, into `output_dir` (default: the config's),
+        atomically; what `PeftModel.from_pretrained(<transformers gpt-oss model>, output_dir)` loads."""
+        target = Path(output_dir if output_dir is not None else self.args.output_dir)
+        if self.distributed.is_main:
+            save_model_files(target, self.policy, self.processing_class)
+        self.distributed.barrier()
+        return target
 
     def _logprobs_without_grad(self, batch: GenerationBatch) -> torch.Tensor:
         """[B, C] log-probs in eval mode, per_device_train_batch_size rows at a time; each process computes those
-        of the micro-batches it trains on."""
-        micro_batches = batch.micro_batches(self.args.gradient_accumulation_steps * self.distributed.world_size)
-        own = self.distributed.own_micro_batches(micro_batches, self.args.gradient_accumulation_steps)
+        of the micro-batches it trains on, window by window (as `training_step` cuts them)."""
+        windows = self.steps_per_generation // self.args.gradient_accumulation_steps
+        per_window = self.args.gradient_accumulation_steps * self.distributed.world_size
+        micro_batches = batch.micro_batches(per_window * windows)
+        parts = []
         with self._base_gathered():
-            logps = torch.cat([
-                completion_logprobs(self.model, part.input_ids, part.attention_mask, part.prompt_length,
-                                    temperature=self.args.temperature, chunk_size=self.args.logprob_chunk_size)
-                for part in own
-            ])
-        return self.distributed.gather_rows(logps)
+            for window in range(windows):
+                own = self.distributed.own_micro_batches(micro_batches[window * per_window : (window + 1) * per_window],
+                                                         self.args.gradient_accumulation_steps)
+                logps = torch.cat([
+                    completion_logprobs(self.model, part.input_ids, part.attention_mask, part.prompt_length,
+                                        temperature=self.args.temperature, chunk_size=self.args.logprob_chunk_size)
+                    for part in own
+                ])
+                parts.append(self.distributed.gather_rows(logps))
+        return torch.cat(parts)
 
     def _base_gathered(self) -> AbstractContextManager:
         """Within the block a sharded base model (`--fsdp`) is gathered as a phase's model calls need it
         (`runtime.grpo.sharding.ShardedBase.gathered`); without --fsdp a no-op."""
         return nullcontext() if self.sharded_base is None else self.sharded_base.gathered()
-
-
-def _check_reward_funcs(reward_funcs: list[Callable], reward_weights: list[float] | None) -> None:
-    """Refuse unusable reward functions now rather than at the first step."""
-    if not reward_funcs or not all(callable(func) for func in reward_funcs):
-        raise GRPOInputError("reward_funcs must be a callable or a non-empty list of callables.")
-    aggregate_rewards(torch.zeros(1, len(reward_funcs)), reward_weights)  # raises when the weights do not fit
-
-
-def _total_steps(args: GRPOConfig, num_prompts: int, prompts_per_round: int) -> int:
-    """max_steps, or num_train_epochs over the dataset, each generation round giving num_iterations steps."""
-    if args.max_steps > 0:
-        return args.max_steps
-    steps_per_epoch = rounds_per_epoch(num_prompts, prompts_per_round) * args.num_iterations
-    return max(1, math.ceil(args.num_train_epochs * steps_per_epoch))
-
-
-def _scheduler(args: GRPOConfig, optimizer: torch.optim.Optimizer, max_steps: int):
-    try:
-        return get_scheduler(args.lr_scheduler_type, optimizer,
-                             num_warmup_steps=math.ceil(args.warmup_ratio * max_steps), num_training_steps=max_steps)
-    except ValueError as error:
-        raise GRPOConfigError(f"lr_scheduler_type={args.lr_scheduler_type!r} (--lr-scheduler-type): {error}") from error
 
 
 def _peak_memory_bytes(device: torch.device) -> int:

@@ -25,6 +25,11 @@ from runtime.ops.four_bit import FourBitFormat, dequantize_stacked, import_bitsa
 from runtime.ops.grouped_experts import GroupedExperts, Routing, expert_loop, experts_forward
 
 MATRICES = ("gate_up_proj", "down_proj")
+# transformers' GptOssExperts registers its parameters in this order. peft nests the wrappers of two
+# `target_parameters` of one module in registration order, and the nesting names the adapter's tensors (the outer
+# wrapper's `experts.lora_A`, the inner's `experts.base_layer.lora_A`): an adapter saved here loads on
+# transformers' model only if the order is the same.
+PARAMETER_ORDER = ("gate_up_proj", "gate_up_proj_bias", "down_proj", "down_proj_bias")
 # (lhs [E, in, r], rhs [E, r, out], scaling): a matrix's LoRA delta per expert, lhs[e] @ rhs[e] * scaling
 LoraFactors = tuple[torch.Tensor, torch.Tensor, float]
 
@@ -89,7 +94,7 @@ class NF4Experts(torch.nn.Module):
                 )
                 pieces.append((codes.view(-1), state))
             module._store(name, pieces)
-        module.gate_up_proj_bias, module.down_proj_bias = experts.gate_up_proj_bias, experts.down_proj_bias
+            module.register_parameter(f"{name}_bias", getattr(experts, f"{name}_bias"))
         return module
 
     def _store(self, name: str, pieces: list) -> None:
@@ -166,10 +171,11 @@ class NF4Experts(torch.nn.Module):
         missing = sorted(module.state_names() - set(state))
         if missing:
             raise KeyError(f"no saved {', '.join(missing)}")
+        for name in PARAMETER_ORDER:
+            tensor = state[name]
+            module.register_parameter(name, torch.nn.Parameter(tensor, requires_grad=tensor.is_floating_point()))
         for name, tensor in state.items():
-            if name in MATRICES or name.endswith("_bias"):
-                module.register_parameter(name, torch.nn.Parameter(tensor, requires_grad=tensor.is_floating_point()))
-            else:
+            if name not in PARAMETER_ORDER:
                 module.register_buffer(name, tensor)
         return module
 

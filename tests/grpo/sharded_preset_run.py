@@ -31,7 +31,7 @@ ROTARY = "model.rotary_emb.inv_freq"
 
 def main(checkpoint: str, output_dir: Path) -> None:
     config = tiny_config(output_dir, max_steps=1, save_steps=1, fsdp=True, use_cpu=True)
-    trainer = GRPOTrainer(UnbuiltPreset("tiny"), even_token_reward, toy_dataset(), config)
+    trainer = GRPOTrainer(UnbuiltPreset("tiny"), even_token_reward, train_dataset=toy_dataset(), args=config)
     records = trainer.train()
     std = preset_config("tiny").initializer_range
     rows, same_as_one_process = {}, True

@@ -57,8 +57,9 @@ def reference_ratios(batch: dict[str, torch.Tensor], level: str) -> dict[tuple[i
     return ratios
 
 
-def reference_loss(batch: dict[str, torch.Tensor], loss_type: str, beta: float, level: str) -> torch.Tensor:
-    """TRL's loss written out one token at a time."""
+def reference_loss(batch: dict[str, torch.Tensor], loss_type: str, beta: float, level: str,
+                   bias_correction: bool = True) -> torch.Tensor:
+    """TRL's loss written out one token at a time (the KL term times the ratio: TRL's use_bias_correction_kl)."""
     logps, ref, mask = batch["per_token_logps"], batch["ref_per_token_logps"], batch["completion_mask"]
     epsilon_high = epsilon_high_for(loss_type)
     ratios = reference_ratios(batch, level)
@@ -76,7 +77,8 @@ def reference_loss(batch: dict[str, torch.Tensor], loss_type: str, beta: float, 
                 token_loss = -min(ratio * advantage, clipped_ratio * advantage)
             if beta:
                 ref_minus_policy = ref[row, t] - logps[row, t]
-                token_loss = token_loss + beta * (torch.exp(ref_minus_policy) - ref_minus_policy - 1)
+                kl = torch.exp(ref_minus_policy) - ref_minus_policy - 1
+                token_loss = token_loss + beta * (kl * ratio if bias_correction else kl)
             row_sum = row_sum + token_loss
         row_sums.append(row_sum)
     total, num_tokens, num_rows = sum(row_sums), sum(LENGTHS), len(LENGTHS)
@@ -92,10 +94,12 @@ def reference_loss(batch: dict[str, torch.Tensor], loss_type: str, beta: float, 
     return total / num_tokens  # dapo, cispo: tokens of the whole (one-process, unaccumulated) batch
 
 
-def loss_and_gradient(batch: dict[str, torch.Tensor], loss_type: str, beta: float, level: str, **overrides):
+def loss_and_gradient(batch: dict[str, torch.Tensor], loss_type: str, beta: float, level: str,
+                      bias_correction: bool = True, **overrides):
     inputs = {**batch, "per_token_logps": batch["per_token_logps"].clone().requires_grad_(), **overrides}
     loss, metrics = compute_loss(
         **inputs,
+        use_bias_correction_kl=bias_correction,
         loss_type=loss_type,
         beta=beta,
         epsilon_low=EPSILON_LOW,
@@ -107,9 +111,10 @@ def loss_and_gradient(batch: dict[str, torch.Tensor], loss_type: str, beta: floa
     return loss.detach(), inputs["per_token_logps"].grad, metrics
 
 
-def reference_loss_and_gradient(batch: dict[str, torch.Tensor], loss_type: str, beta: float, level: str):
+def reference_loss_and_gradient(batch: dict[str, torch.Tensor], loss_type: str, beta: float, level: str,
+                                bias_correction: bool = True):
     logps = batch["per_token_logps"].clone().requires_grad_()
-    loss = reference_loss({**batch, "per_token_logps": logps}, loss_type, beta, level)
+    loss = reference_loss({**batch, "per_token_logps": logps}, loss_type, beta, level, bias_correction)
     loss.backward()
     return loss.detach(), logps.grad
 
@@ -125,13 +130,13 @@ def test_batch_has_ratios_inside_and_beyond_both_clip_bounds(level):
     assert any(1 - EPSILON_LOW < r < 1 + EPSILON_HIGH for r in ratios.values())
 
 
-@pytest.mark.parametrize("beta", [0.0, BETA])
+@pytest.mark.parametrize(("beta", "bias_correction"), [(0.0, True), (BETA, True), (BETA, False)])
 @pytest.mark.parametrize("level", LEVELS)
 @pytest.mark.parametrize("loss_type", LOSS_TYPES)
-def test_loss_and_gradient_equal_the_token_by_token_reference(loss_type, level, beta):
+def test_loss_and_gradient_equal_the_token_by_token_reference(loss_type, level, beta, bias_correction):
     batch = make_batch()
-    loss, gradient, _ = loss_and_gradient(batch, loss_type, beta, level)
-    expected_loss, expected_gradient = reference_loss_and_gradient(batch, loss_type, beta, level)
+    loss, gradient, _ = loss_and_gradient(batch, loss_type, beta, level, bias_correction)
+    expected_loss, expected_gradient = reference_loss_and_gradient(batch, loss_type, beta, level, bias_correction)
     torch.testing.assert_close(loss, expected_loss, rtol=1e-12, atol=1e-12)
     torch.testing.assert_close(gradient, expected_gradient, rtol=1e-12, atol=1e-12)
 
@@ -193,7 +198,7 @@ def reference_clip_metrics(batch: dict[str, torch.Tensor], level: str) -> dict[s
 @pytest.mark.parametrize("loss_type", LOSS_TYPES)
 def test_metrics_report_clip_fractions_and_mean_kl(loss_type, level):
     batch = make_batch()
-    _, _, metrics = loss_and_gradient(batch, loss_type, BETA, level)
+    _, _, metrics = loss_and_gradient(batch, loss_type, BETA, level, bias_correction=False)
     expected = reference_clip_metrics(batch, level)
     names = (
         ["cispo_clip_ratio"] if loss_type == "cispo" else [n for n in expected if n.startswith("clip_ratio/")]

@@ -14,7 +14,7 @@ from tests.grpo.tiny_run import even_token_reward, tiny_config, toy_dataset
 
 
 def trainer_with(checkpoint, output_dir, **options) -> GRPOTrainer:
-    return GRPOTrainer(str(checkpoint), even_token_reward, toy_dataset(), tiny_config(output_dir, **options))
+    return GRPOTrainer(str(checkpoint), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(output_dir, **options))
 
 
 def loss_and_gradients(trainer: GRPOTrainer, batch: GenerationBatch) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:

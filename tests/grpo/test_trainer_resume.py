@@ -15,7 +15,7 @@ from tests.grpo.tiny_run import even_token_reward, tiny_config, toy_dataset
 
 
 def trainer_for(checkpoint, config) -> GRPOTrainer:
-    return GRPOTrainer(str(checkpoint), even_token_reward, toy_dataset(), config)
+    return GRPOTrainer(str(checkpoint), even_token_reward, train_dataset=toy_dataset(), args=config)
 
 
 def adapter(checkpoint_dir) -> dict[str, torch.Tensor]:

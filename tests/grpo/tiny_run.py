@@ -20,6 +20,7 @@ TINY_RUN = dict(
     lora_dropout=0.0,
     gradient_checkpointing=False,
     logging_steps=1,
+    report_to="tensorboard",
     seed=0,
 )
 
