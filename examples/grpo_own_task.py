@@ -28,7 +28,7 @@ dataset = Dataset.from_list([
 def word_count_reward(completions, target_words, **kwargs):
     """1 when the final answer has `target_words` words, less the further it is."""
     counts = [len(completion[0]["content"].split()) for completion in completions]
-    return [1.0 / (1 + abs(count - target)) for count, target in zip(counts, target_words)]
+    return [1.0 / (1 + abs(count - target)) for count, target in zip(counts, target_words, strict=True)]
 
 
 def brevity_reward(completions, trainer_state, **kwargs):

@@ -1,13 +1,30 @@
-"""gpt-oss-rewrite: capture transformers' gpt-oss forward, rewrite it with passes, emit and load it."""
+"""gpt-oss-rewrite: capture transformers' gpt-oss forward, rewrite it with passes, emit and load it.
 
-from .build import build
-from .capture import capture
+Attributes are imported on first use (`rewrite.lazy_exports`): importing the package, as the `rewrite` command
+does before it knows what it will run, imports neither torch nor transformers.
+"""
+
+import logging
+
 from .errors import CheckpointError, PassError, RewriteError, UnsupportedModelError, VerificationError
-from .load import load
-from .meta_build import build_on_meta
-from .model import InputError, RewrittenGptOss
-from .presets import PRESETS, build_preset
-from .tokenizer_files import load_tokenizer, preset_tokenizer
+from .lazy_exports import make_lazy
+
+# bitsandbytes (imported by peft where it is installed) logs a warning on every CPU import about an optional
+# kernel package it could use; nothing here needs it.
+logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
+
+make_lazy(__name__, {
+    "PRESETS": ".presets",
+    "InputError": ".model",
+    "RewrittenGptOss": ".model",
+    "build": ".build",
+    "build_on_meta": ".meta_build",
+    "build_preset": ".presets",
+    "capture": ".capture",
+    "load": ".load",
+    "load_tokenizer": ".tokenizer_files",
+    "preset_tokenizer": ".tokenizer_files",
+})
 
 __all__ = [
     "PRESETS",

@@ -14,6 +14,9 @@ from runtime.rewards.check_command import register as register_reward_check
 
 from .errors import RewriteError, RunInterrupted
 
+# Every module imported above builds its parser from argparse and plain data: torch and the rest are imported by
+# the command that runs (`rewrite --help` answers without them).
+
 
 def _progress(message: str) -> None:
     print(f"[rewrite {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)

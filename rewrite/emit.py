@@ -14,8 +14,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +23,6 @@ from safetensors.torch import save_file
 
 from . import callable_modules
 from .codegen import module_source
-from .errors import CheckpointError
 from .graphdiff import to_networkx
 from .manifest import (
     FORMAT,
@@ -39,6 +36,7 @@ from .manifest import (
 )
 from .report import PassReport
 from .spec import QUANTIZATION_META_KEY, graph_spec
+from .staged_directory import staged_directory
 
 
 def emit(
@@ -56,17 +54,8 @@ def emit(
     `write_tokenizer(directory)` writes the tokenizer files (and generation_config.json) of the model's source
     into the directory being written, before the manifest lists its files."""
     out = Path(out)
-    if out.exists() and not force:
-        raise CheckpointError(f"{out} already exists; pass --force (force=True) to replace it")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.parent / f".{out.name}.partial-{uuid.uuid4().hex[:8]}"
-    try:
-        staging.mkdir()
+    with staged_directory(out, force) as staging:
         _write(staging, graph_module, hf_model, source, reports, runtime_options or {}, write_tokenizer)
-        _replace(staging, out)
-    finally:
-        if staging.exists():
-            shutil.rmtree(staging)
     return out
 
 
@@ -121,16 +110,3 @@ def _same_tensor(hf_tensor, graph_tensor) -> bool:
         and hf_tensor.shape == graph_tensor.shape
         and hf_tensor.data_ptr() == graph_tensor.data_ptr()
     )
-
-
-def _replace(staging: Path, out: Path) -> None:
-    if not out.exists():
-        staging.rename(out)
-        return
-    retired = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-    out.rename(retired)
-    staging.rename(out)
-    if retired.is_dir():
-        shutil.rmtree(retired)
-    else:
-        retired.unlink()

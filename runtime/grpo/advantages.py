@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import torch
 
 from runtime.grpo.errors import GRPOInputError
+from runtime.grpo.loss_names import SCALE_REWARDS
 
-SCALE_REWARDS = ("group", "batch", "none")
 # Added to the standard deviation so that a group of equal rewards divides by a small number, not zero.
 STD_EPSILON = 1e-4
 

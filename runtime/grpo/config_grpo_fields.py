@@ -9,8 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from runtime.grpo.advantages import SCALE_REWARDS
-from runtime.grpo.loss import IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES
+from runtime.grpo.loss_names import IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES, SCALE_REWARDS
 
 # generation_kwargs keys the engine honours; each overrides the field of the same name.
 GENERATION_KWARGS = ("top_p", "top_k", "min_p", "repetition_penalty")

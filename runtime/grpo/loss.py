@@ -14,9 +14,7 @@ from collections.abc import Callable
 import torch
 
 from runtime.grpo.errors import GRPOInputError
-
-LOSS_TYPES = ("grpo", "bnpo", "dr_grpo", "dapo", "cispo")
-IMPORTANCE_SAMPLING_LEVELS = ("token", "sequence")
+from runtime.grpo.loss_names import IMPORTANCE_SAMPLING_LEVELS, LOSS_TYPES
 
 
 def compute_loss(

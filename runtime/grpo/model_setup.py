@@ -15,12 +15,12 @@ from transformers import GptOssForCausalLM, PreTrainedConfig
 from rewrite.capture import capture
 from rewrite.load import load
 from rewrite.manifest import MANIFEST_NAME
+from rewrite.model import RewrittenGptOss
 from rewrite.pipeline import resolve_pass_names, run_pipeline
 from rewrite.source import default_dtype, load_source
 from rewrite.spec import graph_spec
-from rewrite.model import RewrittenGptOss
 from runtime.grpo.config import GRPOConfig
-from runtime.grpo.errors import GRPOConfigError, GRPOModelError
+from runtime.grpo.errors import GRPOModelError
 from runtime.ops.nf4_experts_lora import register_with
 
 logger = logging.getLogger(__name__)

@@ -36,7 +36,9 @@ class RunLog:
         _keep_records_up_to(self.log_path, start_step)
         self.writer = None
         if "tensorboard" in config.report_to:
-            from torch.utils.tensorboard import SummaryWriter  # the [train] extra; imported only when training
+            from torch.utils.tensorboard import (
+                SummaryWriter,  # the [train] extra; imported only when training
+            )
 
             self.writer = SummaryWriter(config.logging_dir or str(output_dir / TENSORBOARD_DIR),
                                         purge_step=start_step + 1)

@@ -16,17 +16,14 @@ function_works, no_cheating, correct, speed. It needs the build's tokenizer (`us
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import functools
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import torch
-
 from runtime.grpo.errors import GRPOTaskError
-from runtime.grpo.scoring import RewardFunction
-from runtime.grpo.seeding import seeded_generator
-from runtime.rewards.matmul_task import MATMUL
-from runtime.rewards.task_rewards import TaskRewards
+
+RewardFunction = Callable[..., Sequence[float | None]]
 
 TARGET_TOKEN_ID = 7
 FIRST_ORDINARY_TOKEN_ID = 3  # prompts avoid the tiny preset's pad (0), eos (1) and bos (2)
@@ -36,16 +33,21 @@ TARGET_TOKEN_PROMPT_LENGTHS = (4, 12)  # inclusive range; prompts of several len
 
 @dataclass(frozen=True)
 class Task:
-    """A built-in task: `build_dataset(vocab_size, seed)` -> rows with a "prompt" column, the reward functions,
-    and GRPOConfig values that suit it (the `rewrite train` command uses them for options left out)."""
+    """A built-in task: `build_dataset(vocab_size, seed)` -> rows with a "prompt" column, the reward functions
+    (made by `make_reward_funcs` on first use, so that listing the tasks imports neither torch nor the judge), and
+    GRPOConfig values that suit it (the `rewrite train` command uses them for options left out)."""
 
     name: str
     description: str
     build_dataset: Callable[[int, int], list[dict[str, Any]]]
-    reward_funcs: tuple[RewardFunction, ...]
+    make_reward_funcs: Callable[[], tuple[RewardFunction, ...]]
     config_defaults: dict[str, Any] = field(default_factory=dict)
     uses_tokenizer: bool = False
     """Prompts are chat messages: the trainer needs the checkpoint's tokenizer and chat template."""
+
+    @functools.cached_property
+    def reward_funcs(self) -> tuple[RewardFunction, ...]:
+        return self.make_reward_funcs()
 
 
 def target_token_reward(prompts: list, completions: list, completion_ids: list[list[int]], **columns) -> list[float]:
@@ -60,6 +62,10 @@ def even_token_reward(prompts: list, completions: list, completion_ids: list[lis
 
 def target_token_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
     """TARGET_TOKEN_PROMPTS prompts of random ordinary token ids and random lengths, a pure function of `seed`."""
+    import torch
+
+    from runtime.grpo.seeding import seeded_generator
+
     generator = seeded_generator("cpu", seed, "target-token-dataset")
     shortest, longest = TARGET_TOKEN_PROMPT_LENGTHS
     lengths = torch.randint(shortest, longest + 1, (TARGET_TOKEN_PROMPTS,), generator=generator).tolist()
@@ -79,6 +85,14 @@ def matmul(A, B):
 MATMUL_PROMPTS = 1000
 
 
+def matmul_rewards() -> tuple[RewardFunction, ...]:
+    """The judge's four rewards of the matmul coding task (`runtime.rewards.TaskRewards`)."""
+    from runtime.rewards.matmul_task import MATMUL
+    from runtime.rewards.task_rewards import TaskRewards
+
+    return tuple(TaskRewards(MATMUL).reward_funcs)
+
+
 def matmul_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
     """The seed notebook's dataset: one user prompt, MATMUL_PROMPTS times, each row with reasoning_effort "low"
     (a column the harmony chat template reads)."""
@@ -91,7 +105,7 @@ TASKS: dict[str, Task] = {
         name="target-token",
         description=f"reward = fraction of completion tokens equal to token id {TARGET_TOKEN_ID}",
         build_dataset=target_token_dataset,
-        reward_funcs=(target_token_reward,),
+        make_reward_funcs=lambda: (target_token_reward,),
         config_defaults={
             "learning_rate": 2e-2,
             "lr_scheduler_type": "constant",
@@ -112,7 +126,7 @@ TASKS: dict[str, Task] = {
         name="even-tokens",
         description="reward = fraction of completion tokens with an even id (dense: every step learns)",
         build_dataset=target_token_dataset,
-        reward_funcs=(even_token_reward,),
+        make_reward_funcs=lambda: (even_token_reward,),
         config_defaults={
             "learning_rate": 1e-2,
             "lr_scheduler_type": "constant",
@@ -131,7 +145,7 @@ TASKS: dict[str, Task] = {
         name="matmul",
         description="write a fast pure-Python matmul(A, B); rewards: function_works, no_cheating, correct, speed",
         build_dataset=matmul_dataset,
-        reward_funcs=tuple(TaskRewards(MATMUL).reward_funcs),
+        make_reward_funcs=matmul_rewards,
         uses_tokenizer=True,
         config_defaults={
             "learning_rate": 5e-5,

@@ -35,21 +35,15 @@ import argparse
 import dataclasses
 import sys
 from pathlib import Path
-
 from typing import Any
 
-from rewrite.build import build
-from rewrite.manifest import read_manifest
-from rewrite.presets import preset_config
-from rewrite.tokenizer_files import load_tokenizer
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.config_arguments import add_config_arguments
-from runtime.grpo.dataset_files import load_dataset_file
-from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOConfigError, GRPOOutputDirError
-from runtime.grpo.sharding import UnbuiltPreset
 from runtime.grpo.tasks import TASKS, Task, get_task
-from runtime.grpo.trainer import GRPOTrainer
+
+# torch, transformers, datasets and the trainer are imported by `run_train`, not here: `rewrite --help` and
+# `rewrite train --help` only build the argument parser.
 
 BASE_DIR = "base"
 
@@ -67,7 +61,7 @@ TASK_DEFAULT = _TaskDefault()
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``train`` subcommand to a CLI's subparsers; its ``func`` returns the exit status."""
     parser = subparsers.add_parser(
-        "train", help="GRPO-train LoRA adapters of a checkpoint on a built-in task",
+        "train", help="GRPO-train LoRA adapters of a checkpoint on a built-in task or your own dataset",
         description=__doc__, epilog=_task_settings_text(), formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_mutually_exclusive_group(required=True)
@@ -97,6 +91,11 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 def run_train(args: argparse.Namespace) -> int:
     """Build or find the base checkpoint, then train ``args.task`` or ``args.dataset`` on it; returns the exit
     status."""
+    from rewrite.manifest import read_manifest
+    from runtime.grpo.dataset_files import load_dataset_file
+    from runtime.grpo.distributed import Distributed
+    from runtime.grpo.trainer import GRPOTrainer
+
     task = get_task(args.task) if args.task is not None else None
     _check_job_options(args, task)
     config = task_config(task, args)
@@ -136,6 +135,9 @@ def _check_job_options(args: argparse.Namespace, task: Task | None) -> None:
 
 def _tokenizer(args: argparse.Namespace, task: Task | None, model: Any) -> Any:
     """The tokenizer of text and chat prompts: --tokenizer, else the checkpoint's own; None for token-id tasks."""
+    from rewrite.tokenizer_files import load_tokenizer
+    from runtime.grpo.sharding import UnbuiltPreset
+
     if task is not None and not task.uses_tokenizer and args.tokenizer is None:
         return None
     if args.tokenizer is not None:
@@ -158,8 +160,11 @@ def task_config(task: Task | None, args: argparse.Namespace) -> GRPOConfig:
     return GRPOConfig(**{**defaults, **given})
 
 
-def _unbuilt_preset(preset: str, quantize: str | None) -> tuple[UnbuiltPreset, int]:
-    """The preset that --fsdp trains without building it, and its vocabulary size."""
+def _unbuilt_preset(preset: str, quantize: str | None) -> tuple[Any, int]:
+    """The preset that --fsdp trains without building it (an `UnbuiltPreset`), and its vocabulary size."""
+    from rewrite.presets import preset_config
+    from runtime.grpo.sharding import UnbuiltPreset
+
     if quantize is not None:
         raise GRPOConfigError(
             "--fsdp --preset draws full-precision weights and builds nothing to quantize: leave out --quantize, or "
@@ -169,6 +174,9 @@ def _unbuilt_preset(preset: str, quantize: str | None) -> tuple[UnbuiltPreset, i
 
 
 def _base_checkpoint(preset: str | None, checkpoint: str | None, output_dir: Path, quantize: str | None) -> Path:
+    from rewrite.build import build
+    from rewrite.manifest import read_manifest
+
     if checkpoint is not None:
         return Path(checkpoint)
     base = output_dir / BASE_DIR

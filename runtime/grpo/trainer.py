@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import math
 import resource
-import sys
 import time
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
@@ -28,9 +27,9 @@ from rewrite.tokenizer_files import load_tokenizer
 from runtime.generate import GenerationEngine
 from runtime.grpo.advantages import aggregate_rewards, compute_advantages
 from runtime.grpo.checkpoints import TrainerState, load_checkpoint, save_checkpoint, save_model_files
-from runtime.grpo.completion_forms import completions_for_rewards
 from runtime.grpo.completion_log import CompletionLog
 from runtime.grpo.config import GRPOConfig
+from runtime.grpo.config_checks import interval_in_steps
 from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOInterrupted
 from runtime.grpo.generation_batch import GenerationBatch
@@ -38,18 +37,11 @@ from runtime.grpo.logprobs import completion_logprobs
 from runtime.grpo.memory import ActivationOffload, offload_embedding
 from runtime.grpo.model_setup import attach_lora, load_policy, special_token_ids
 from runtime.grpo.optimizers import build_optimizer, build_scheduler
-from runtime.grpo.config_checks import interval_in_steps
-from runtime.grpo.prompts import PROMPT_COLUMN, PromptDataset, needs_tokenizer, round_prompt_indices, rounds_per_epoch
-from runtime.grpo.rollout import gather_completions, sample_completions
+from runtime.grpo.prompts import PromptDataset, needs_tokenizer, round_prompt_indices, rounds_per_epoch
 from runtime.grpo.run_dir import prepare_output_dir, run_identity
 from runtime.grpo.run_log import RunLog
-from runtime.grpo.scoring import (
-    PendingLogs,
-    RewardFunction,
-    reward_function_name,
-    reward_metrics,
-    score_completions,
-)
+from runtime.grpo.scored_rollouts import ScoredRollouts
+from runtime.grpo.scoring import RewardFunction, reward_function_name, reward_metrics
 from runtime.grpo.seeding import seed_everything, seeded_generator
 from runtime.grpo.sharding import ShardedBase, load_sharded_policy
 from runtime.grpo.trainer_events import TrainingEvents
@@ -157,6 +149,9 @@ class GRPOTrainer:
                                      model=self.policy, processing_class=processing_class,
                                      optimizer=self.optimizer, lr_scheduler=self.lr_scheduler)
         self.completion_log: CompletionLog | None = None
+        self.rollouts = ScoredRollouts(self.engine, self.reward_funcs, self.reward_names, processing_class,
+                                       self.stop_token_ids, self.pad_token_id, self.args, self.distributed,
+                                       self._base_gathered, self.state)
         self.events.fire("on_init_end")
 
     @property
@@ -289,8 +284,8 @@ class GRPOTrainer:
         args = self.args
         indices = round_prompt_indices(args.seed, (step - 1) // self.steps_per_round, self.prompts_per_round,
                                        len(self.dataset))
-        completions, per_func_rewards, metrics = self._sample_and_score(self.dataset, indices, step,
-                                                                        args.num_generations)
+        completions, per_func_rewards, metrics = self.rollouts(self.dataset, indices, step, args.num_generations,
+                                                               self.completion_log)
         rewards = aggregate_rewards(per_func_rewards, args.reward_weights)
         completion_mask = completions.completion_mask
         if args.mask_truncated_completions:
@@ -314,52 +309,14 @@ class GRPOTrainer:
                 batch.ref_per_token_logps = self._logprobs_without_grad(batch)
         return batch
 
-    def _sample_and_score(
-        self, dataset: PromptDataset, indices: list[int], step: int, num_generations: int
-    ) -> tuple[Any, torch.Tensor, dict]:
-        """This process's share of `indices` sampled `num_generations` times each and scored, gathered over the
-        processes: (completions, [B, F] rewards, completion metrics)."""
-        first_index, indices = self.distributed.share(indices)
-        rows = [dataset.row(index) for index in indices]
-        self.model.eval()
-        with self._base_gathered():
-            completions = sample_completions(self.engine, [dataset.token_ids(index) for index in indices],
-                                             self.args, step, self.stop_token_ids, self.pad_token_id, first_index,
-                                             num_generations)
-        repeated = [row for row in rows for _ in range(num_generations)]
-        prompts = [row[PROMPT_COLUMN] for row in repeated]
-        given, completion_metrics = completions_for_rewards(completions.completion_ids, prompts[0],
-                                                            self.processing_class)
-        columns = {name: [row[name] for row in repeated] for name in rows[0] if name != PROMPT_COLUMN}
-        pending = PendingLogs()
-        row_labels = [f"completion {generation} of dataset row {index}"
-                      for index in indices for generation in range(num_generations)]
-        per_func_rewards = score_completions(
-            self.reward_funcs, prompts, given, completions.completion_ids,
-            {**columns, "trainer_state": self.state, "log_extra": pending.log_extra, "log_metric": pending.log_metric},
-            row_labels,
-        )
-        if self.completion_log is not None or self.distributed.world_size > 1:
-            shown = self.distributed.gather_objects(
-                [{"step": step, "prompt": prompt, "completion": completion, **extra}
-                 for prompt, completion, extra in zip(prompts, given, pending.rows(len(prompts)), strict=True)]
-            )
-        per_func_rewards = self.distributed.gather_rows(per_func_rewards)
-        completions = gather_completions(completions, self.distributed, self.pad_token_id)
-        metrics = {**self.distributed.mean_values(completion_metrics), **self.distributed.mean_values(pending.metrics()),
-                   "completion_length": completions.completion_mask.sum(1).float().mean().item()}
-        if self.completion_log is not None and dataset is self.dataset:
-            self.completion_log.write(shown, per_func_rewards, self.reward_names)
-        return completions, per_func_rewards, metrics
-
     def evaluate(self) -> dict[str, float]:
         """Mean rewards on the prompts of `eval_dataset` (num_generations_eval, else num_generations, completions
         each, sampled with keys of their own; split evenly between the processes, a remainder of fewer prompts than
         processes left out), logged with an `eval_` prefix and given to the callbacks' on_evaluate."""
         generations = self.args.num_generations_eval or self.args.num_generations
         indices = list(range(len(self.eval_dataset)))
-        _, per_func_rewards, completion_metrics = self._sample_and_score(self.eval_dataset, indices,
-                                                                         -self.global_step - 1, generations)
+        _, per_func_rewards, completion_metrics = self.rollouts(self.eval_dataset, indices, -self.global_step - 1,
+                                                                generations)
         rewards = aggregate_rewards(per_func_rewards, self.args.reward_weights)
         metrics = {f"eval_{name}": value for name, value in {
             **reward_metrics(per_func_rewards, rewards, self.reward_names, generations),

@@ -1,32 +1,50 @@
 """Rewards for generated code that the policy cannot game.
 
-Static analysis with libcst rules (``analyze``, ``ALL_RULES``), sandboxed execution in a separate
-resource-limited interpreter (``run_in_sandbox``), honest benchmarking against a reference, and the
-per-task TRL reward functions (``TaskRewards``), with the ``reward-check`` command
-(``runtime.rewards.check_command``).
+Static analysis by rules over CPython's own syntax tree, in an isolated worker (``analyze``, ``analyze_many``,
+``ALL_RULES``: the tree of exactly the program CPython runs), execution in an OS sandbox whose parent
+owns the inputs, the clock and the checks (``run_in_sandbox``; docs/reward-safety.md), inputs the code
+cannot predict (``KeyedRandom``), honest benchmarking against a reference, and the per-task TRL reward
+functions (``TaskRewards``), with the ``reward-check`` command (``runtime.rewards.check_command``).
 """
 
-from runtime.rewards.analyzer import analyze
+from runtime.rewards.analyzer import AnalysisLimits, AnalysisUnavailableError, analyze, analyze_many
 from runtime.rewards.completion_code import completion_code, completion_text, extract_python_code
 from runtime.rewards.entry_point import defines_function
-from runtime.rewards.errors import RewardsError, SandboxError, TaskConfigError, UnknownTaskError
+from runtime.rewards.errors import (
+    RewardsError,
+    SandboxError,
+    SandboxUnavailableError,
+    TaskConfigError,
+    UnknownTaskError,
+)
 from runtime.rewards.evaluation import Evaluation, evaluate
+from runtime.rewards.input_randomness import KeyedRandom, fresh_seed
 from runtime.rewards.lint_rule import LintRule, RuleContext
 from runtime.rewards.matmul_task import MATMUL
 from runtime.rewards.rules import ALL_RULES
-from runtime.rewards.sandbox import CallRecord, SandboxJob, SandboxLimits, SandboxOutcome, run_in_sandbox
+from runtime.rewards.sandbox import (
+    CallRecord,
+    SandboxJob,
+    SandboxLimits,
+    SandboxOutcome,
+    WeakSandboxWarning,
+    run_in_sandbox,
+)
 from runtime.rewards.task import Task
 from runtime.rewards.task_registry import TASKS, get_task
 from runtime.rewards.task_rewards import TaskRewards
 from runtime.rewards.verdict import Finding, Verdict
 
 __all__ = [
+    "AnalysisLimits",
+    "AnalysisUnavailableError",
     "ALL_RULES",
     "MATMUL",
     "TASKS",
     "CallRecord",
     "Evaluation",
     "Finding",
+    "KeyedRandom",
     "LintRule",
     "RewardsError",
     "RuleContext",
@@ -34,17 +52,21 @@ __all__ = [
     "SandboxJob",
     "SandboxLimits",
     "SandboxOutcome",
+    "SandboxUnavailableError",
     "Task",
     "TaskConfigError",
     "TaskRewards",
     "UnknownTaskError",
     "Verdict",
+    "WeakSandboxWarning",
     "analyze",
+    "analyze_many",
     "completion_code",
     "completion_text",
     "defines_function",
     "evaluate",
     "extract_python_code",
+    "fresh_seed",
     "get_task",
     "run_in_sandbox",
 ]

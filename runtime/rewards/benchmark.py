@@ -1,8 +1,9 @@
 """Honest speed: time the submission and the reference the same way, in the same kind of sandbox.
 
-Each benchmark call runs on fresh random inputs (decoded afresh inside the sandbox), after a large
-buffer has been rewritten to wipe the CPU caches, and is timed around the whole call. Speed is the
-ratio of the reference's median time to the submission's.
+Each benchmark call runs on fresh random inputs, sent to the sandbox only when the previous call has
+returned and decoded afresh there, and is timed by the parent from outside: the sandboxed interpreter's CPU
+time, as the kernel counts it, from sending the request to receiving the whole reply. Speed is the ratio of
+the reference's median time to the submission's.
 """
 
 from __future__ import annotations

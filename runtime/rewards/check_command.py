@@ -4,20 +4,24 @@
     python -m runtime.rewards.check_command --task matmul FILE...
 
 Each line is ``{"file", "verdict": "accept"|"reject", "stage": "static"|"runtime"|"ok", "rules": [...],
-"score", "findings": [...]}``; ``score`` is the speed-up over the task's reference (0 when rejected).
-A file is accepted only when it passes analysis, runs in the sandbox and is correct. Exit status: 0 when
-every file is accepted, 1 when any is rejected, 2 when a file cannot be read.
+"score", "findings": [...], "seed", "warning"}``; ``score`` is the speed-up over the task's reference (0 when
+rejected); ``seed`` reproduces the line's inputs (``--seed``; by default every file gets fresh random
+inputs); ``warning`` is empty unless the code ran in the weak sandbox (``--allow-weak-sandbox``). A file is
+accepted only when it passes analysis, runs in the sandbox and is correct. Exit status: 0 when every file is
+accepted, 1 when any is rejected, 2 when a file cannot be read or the judge cannot run here.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from runtime.rewards.completion_code import extract_python_code
+from runtime.rewards.errors import RewardsError
 from runtime.rewards.evaluation import evaluate
 from runtime.rewards.task_registry import TASKS, get_task
 
@@ -40,10 +44,16 @@ def run_reward_check(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     task = get_task(args.task)
+    if args.allow_weak_sandbox:
+        task = dataclasses.replace(task, limits=dataclasses.replace(task.limits, allow_weak_sandbox=True))
     all_accepted = True
     for path in args.files:
-        evaluation = evaluate(extract_python_code(path.read_text(encoding="utf-8", errors="replace")), task,
-                              seed=args.seed)
+        try:
+            source = extract_python_code(path.read_text(encoding="utf-8", errors="replace"))
+            evaluation = evaluate(source, task, seed=args.seed)
+        except RewardsError as error:  # the judge cannot run here (no sandbox, no analysis): say why
+            print(f"reward-check: {error}", file=sys.stderr)
+            return 2
         all_accepted &= evaluation.accepted
         print(json.dumps({
             "file": str(path),
@@ -52,6 +62,8 @@ def run_reward_check(args: argparse.Namespace) -> int:
             "rules": list(evaluation.rules),
             "score": round(evaluation.speedup, 3),
             "findings": [str(finding) for finding in evaluation.findings],
+            "seed": evaluation.seed,
+            "warning": evaluation.warning,
         }), flush=True)
     return 0 if all_accepted else 1
 
@@ -67,7 +79,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--task", required=True, choices=sorted(TASKS), help="the task the code is written for")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the random test inputs (default 0)")
+    parser.add_argument("--seed", type=int, default=None, help="seed of the random test inputs, to reproduce "
+                        "a verdict (default: fresh randomness for each file; each line gives its seed)")
+    parser.add_argument("--allow-weak-sandbox", action="store_true", help="where the OS sandbox cannot be "
+                        "set up (no bubblewrap, no user namespaces), judge with weak in-process protections "
+                        "instead of refusing; every verdict then carries a warning")
     parser.add_argument("files", nargs="+", type=Path, metavar="FILE", help="Python files (or markdown with a "
                         "python code block)")
     parser.set_defaults(func=run_reward_check)

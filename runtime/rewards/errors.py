@@ -16,3 +16,8 @@ class TaskConfigError(RewardsError):
 class SandboxError(RewardsError):
     """The sandbox itself failed (not the submission): the interpreter would not start, or the trusted
     reference implementation failed where it must succeed."""
+
+
+class SandboxUnavailableError(SandboxError):
+    """The OS sandbox cannot be set up on this machine (bubblewrap or libseccomp missing, user namespaces
+    disabled); the message says what to install or enable."""

@@ -1,60 +1,73 @@
-"""A base for rules that forbid identifiers however they are spelled."""
+"""A base for rules that forbid identifiers however the code reaches them."""
 
 from __future__ import annotations
 
+import ast
 from typing import ClassVar
 
-import libcst as cst
-
-from runtime.rewards.lint_rule import LintRule, RuleContext
+from runtime.rewards.attribute_names import FORMAT_METHODS, WRITERS, literal_name, template_names_read
+from runtime.rewards.lint_rule import LintRule
 
 
 class ForbiddenIdentifierRule(LintRule):
-    """Reports every use of a forbidden identifier: as a name (``eval(...)``), as an attribute
-    (``sys._getframe``) or as a name imported with ``from module import name``.
+    """Reports every use of a forbidden identifier.
 
-    Definitions (``def``/``class`` names) and keyword-argument names are not uses. Module paths of
-    import statements are left to ``ImportOutsideAllowlist``. Subclasses set ``FORBIDDEN`` (or override
-    ``is_forbidden``) and ``MESSAGE``, a format string with an ``{identifier}`` field.
+    ``FORBIDDEN_NAMES`` are builtins: reported where a name that may be the builtin is read (a local
+    variable of that name is not the builtin). ``FORBIDDEN_ATTRIBUTES`` are reported wherever they are used
+    as an attribute: ``x.name`` (read or written), ``from module import name``, a class pattern
+    ``case C(name=...)``, a ``getattr``/``setattr``/``__setattr__``-like call with the name as a string
+    literal, a field of a literal ``str.format`` template, an annotated name in a class body (dataclasses
+    read and write those as attributes), and a global name that may have come from a module. Subclasses set
+    them (or override the ``forbids_*`` methods) and ``MESSAGE``, a format string with an ``{identifier}``
+    field.
     """
 
-    FORBIDDEN: ClassVar[frozenset[str]] = frozenset()
+    FORBIDDEN_NAMES: ClassVar[frozenset[str]] = frozenset()
+    FORBIDDEN_ATTRIBUTES: ClassVar[frozenset[str]] = frozenset()
     MESSAGE: ClassVar[str]
 
-    def __init__(self, context: RuleContext) -> None:
-        super().__init__(context)
-        self._names_that_are_not_uses: set[cst.Name] = set()
+    def forbids_name(self, identifier: str) -> bool:
+        return identifier in self.FORBIDDEN_NAMES or self.forbids_attribute(identifier)
 
-    def is_forbidden(self, identifier: str) -> bool:
-        return identifier in self.FORBIDDEN
+    def forbids_attribute(self, identifier: str) -> bool:
+        return identifier in self.FORBIDDEN_ATTRIBUTES
 
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
+    def forbids_attribute_write(self, identifier: str) -> bool:
+        return self.forbids_attribute(identifier)
 
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if not isinstance(node.names, cst.ImportStar):
-            for alias in node.names:
-                self._check(alias.evaluated_name, alias)
-        return False
+    def visit_Name(self, node: ast.Name) -> None:
+        if self.context.scopes.may_be_builtin(node) and self.forbids_name(node.id):
+            self._report(node, node.id)
 
-    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
-        self._names_that_are_not_uses.add(node.name)
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        self._check_attribute(node, node.attr, write=not isinstance(node.ctx, ast.Load))
+        template = node.value.value if isinstance(node.value, ast.Constant) else None
+        if node.attr in FORMAT_METHODS and isinstance(template, str):
+            for identifier in template_names_read(template) or ():
+                self._check_attribute(node.value, identifier)
 
-    def visit_ClassDef(self, node: cst.ClassDef) -> None:
-        self._names_that_are_not_uses.add(node.name)
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        for alias in node.names:
+            self._check_attribute(node, alias.name)
 
-    def visit_Arg(self, node: cst.Arg) -> None:
-        if node.keyword is not None:
-            self._names_that_are_not_uses.add(node.keyword)
+    def visit_MatchClass(self, node: ast.MatchClass) -> None:
+        for identifier in node.kwd_attrs:
+            self._check_attribute(node, identifier)
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        self._names_that_are_not_uses.add(node.attr)
-        self._check(node.attr.value, node)
+    def visit_Call(self, node: ast.Call) -> None:
+        named = literal_name(node, self.context.scopes)
+        if named is not None:
+            self._check_attribute(node, named[1], write=named[0] in WRITERS)
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if node not in self._names_that_are_not_uses:
-            self._check(node.value, node)
+    def visit_ClassDef(self, node: ast.ClassDef) -> None:
+        for statement in node.body:
+            if isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+                target = statement.target
+                self._check_attribute(target, target.id, write=statement.value is not None)
 
-    def _check(self, identifier: str, node: cst.CSTNode) -> None:
-        if self.is_forbidden(identifier):
-            self.report(node, self.MESSAGE.format(identifier=identifier))
+    def _check_attribute(self, node: ast.AST, identifier: str, write: bool = False) -> None:
+        if self.forbids_attribute_write(identifier) if write else self.forbids_attribute(identifier):
+            self._report(node, identifier)
+
+    def _report(self, node: ast.AST, identifier: str) -> None:
+        self.report(node, self.MESSAGE.format(identifier=identifier))

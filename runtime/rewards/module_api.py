@@ -8,26 +8,37 @@ import types
 
 from runtime.rewards.errors import TaskConfigError
 
-_UNSAFE_VALUES = (types.ModuleType, list, dict, set, bytearray)
-
 
 @functools.cache
 def public_api(module_name: str) -> frozenset[str]:
-    """Names ``module_name`` documents: its ``__all__``, else its names without a leading underscore.
+    """Names ``module_name`` documents, less those bound to modules (``typing.sys`` would lead a submission
+    to modules outside the allowlist). Raises ``TaskConfigError`` when the module cannot be imported."""
+    module = _imported(module_name)
+    return frozenset(name for name in star_names(module_name) if not isinstance(getattr(module, name, None),
+                                                                                  types.ModuleType))
 
-    Names bound to modules are left out even when public, so that attributes like ``typing.sys`` cannot
-    lead a submission to modules outside the allowlist; so are names bound to mutable containers (such as
-    ``__future__.all_feature_names``), which would keep state from one call to the next.
-    Raises ``TaskConfigError`` when the module cannot be imported.
-    """
+
+@functools.cache
+def star_names(module_name: str) -> tuple[str, ...]:
+    """The names ``from module_name import *`` binds: its ``__all__``, else its names without a leading
+    underscore. Raises ``TaskConfigError`` when the module cannot be imported."""
+    module = _imported(module_name)
+    names = getattr(module, "__all__", None)
+    if names is None:
+        names = [name for name in dir(module) if not name.startswith("_")]
+    return tuple(names)
+
+
+def star_binds_module(module_name: str) -> bool:
+    """Whether ``from module_name import *`` binds a name to a module."""
+    return not public_api(module_name) >= set(star_names(module_name))
+
+
+def _imported(module_name: str) -> types.ModuleType:
     try:
-        module = importlib.import_module(module_name)
+        return importlib.import_module(module_name)
     except ImportError as error:
         raise TaskConfigError(
             f"allowlisted module {module_name!r} cannot be imported ({error}); "
             "remove it from the task's allowed_modules or install it"
         ) from error
-    names = getattr(module, "__all__", None)
-    if names is None:
-        names = [name for name in dir(module) if not name.startswith("_")]
-    return frozenset(name for name in names if not isinstance(getattr(module, name, None), _UNSAFE_VALUES))

@@ -1,24 +1,26 @@
-"""The child side of the sandbox: run one submission in this isolated interpreter and report.
+"""The child side of the sandbox: load one submission, then answer the parent's calls one at a time.
 
-Started by ``runtime.rewards.sandbox`` as ``python -I -S -B sandbox_runner.py JOB`` in a fresh temporary
-directory, with an empty environment and stdin closed. Uses the standard library only (``-I`` keeps
-this package off ``sys.path``). In order, it:
+Started by ``runtime.rewards.sandbox_launch`` as ``python -I -S -B sandbox_runner.py SETUP`` (inside
+bubblewrap, or as a plain subprocess in the weak sandbox) with an empty environment, the request pipe on
+stdin and the reply pipe on stdout; SETUP is a JSON object: the allowlisted modules, the resource limits, the
+reply limit, the seccomp program to install (hex, empty in the weak sandbox) and whether to install the
+audit hook (the weak sandbox's only wall). Uses the standard library only. In order, it:
 
-1. reads the job file and deletes it (the submission never sees the nonce that authenticates results);
-2. imports the allowlisted modules, keeps the result pipe (stdout) on a private descriptor and points
-   descriptors 1 and 2 at /dev/null, so the submission's prints go nowhere;
-3. lowers its resource limits (CPU, address space, file size 0, no new processes, no core files);
-4. installs an audit hook that refuses opening files, starting processes or threads, sockets, ctypes,
-   sending signals, changing resource limits and importing modules outside the allowlist;
-5. executes the submission under the name ``"submission"`` (so ``if __name__ == "__main__":`` blocks do
-   not run) with restricted builtins, then calls the entry point once per call in the job, on inputs
-   decoded afresh from JSON each time, wiping the CPU caches before and timing the call together with
-   the copy of its result into plain data (so no work, finalizers included, escapes the timer);
-6. writes one JSON line ``{"nonce", "status": "ok", "calls": [{"seconds", "output"}]}`` (or ``"status":
-   "error"`` with ``"error"``, ``"line"``) and exits at once with ``os._exit``.
+1. moves the two pipes to private descriptors;
+2. imports the allowlisted modules, lowers its resource limits (CPU, address space, file size, open files,
+   no processes, no core files), installs the seccomp program (no exec), points 0, 1 and 2 at /dev/null
+   (so that the submission's prints go nowhere), and installs the audit hook if asked;
+3. replies ``{"status": "armed"}``, reads ``{"id", "source", "entry_point"}``, executes the source under the
+   name ``"submission"`` (so ``if __name__ == "__main__":`` blocks do not run) with restricted builtins,
+   and replies ``{"id", "status": "ready"}``;
+4. for each request ``{"id", "arguments"}`` (arguments decoded afresh), calls the entry point and replies
+   ``{"id", "status": "ok", "output": ...}``; exits when the parent closes the pipe.
 
-Outputs must be built of exact ``list``/``tuple``/``int``/``float``/``bool``/``str``/``None`` objects:
-anything else (a subclass, a generator, a lazy object) is an error.
+Every reply carries the id of the request it answers. Any failure of the submission becomes
+``{"id", "status": "error", "error", "line"}``. Nothing here is trusted by the parent, which times each call
+from outside and checks every output: a reply only says what the call returned. Outputs must be built of
+exact list/tuple/int/float/bool/str/None objects: anything else (a subclass, a generator, a lazy object) is
+an error.
 """
 
 import builtins
@@ -27,7 +29,6 @@ import json
 import os
 import resource
 import sys
-import time
 
 _BLOCKED_EVENT_PREFIXES = (
     "open", "os.", "subprocess.", "socket.", "ctypes.", "_thread.", "shutil.", "resource.", "signal.",
@@ -39,44 +40,66 @@ _REMOVED_BUILTINS = (
     "exit", "quit", "copyright", "credits", "license",
 )
 _PLAIN_SCALARS = (int, float, bool, str, type(None))
-_clock = time.perf_counter
+_MAX_DEPTH = 64
+_OPEN_FILES = 64
+_PR_SET_NO_NEW_PRIVS = 38
+_PR_SET_SECCOMP = 22
+_SECCOMP_MODE_FILTER = 2
 
 
-def main(job_path):
-    with open(job_path, encoding="utf-8") as job_file:
-        job = json.load(job_file)
-    os.unlink(job_path)
-    allowed = frozenset(job["allowed_modules"])
+def main(setup_json):
+    setup = json.loads(setup_json)
+    requests, replies = os.fdopen(os.dup(0), "rb"), os.fdopen(os.dup(1), "wb")
+    allowed = frozenset(setup["allowed_modules"])
     modules = {name: importlib.import_module(name) for name in allowed}
-    results = os.fdopen(os.dup(1), "w", encoding="utf-8")
-    _silence_standard_streams()
-    cache_wiper = bytearray(job["cache_wipe_bytes"])
-    report = {"nonce": job["nonce"]}
-    try:
-        code = compile(job["source"], "<submission>", "exec")
-    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
-        report.update(status="error", error=f"{type(error).__name__}: {error}", line=getattr(error, "lineno", 0))
-        _finish(results, report)
-    _limit_resources(job["limits"])
-    sys.addaudithook(_audit_hook_allowing(allowed))
-    report.update(_run(code, job, modules, cache_wiper))
-    _finish(results, report)
+    _limit_resources(setup["limits"])
+    if setup["seccomp"]:
+        _install_seccomp(bytes.fromhex(setup["seccomp"]))
+    _silence_standard_streams()  # only now: start-up errors above reach the parent on stderr
+    if setup["audit_hook"]:
+        sys.addaudithook(_audit_hook_allowing(allowed))
+    _reply(replies, {"status": "armed"})
+    program = json.loads(requests.readline())
+    entry, failure = _load(program["source"], program["entry_point"], modules)
+    _reply(replies, {"id": program["id"], **(failure or {"status": "ready"})})
+    if entry is not None:
+        for line in requests:
+            request = json.loads(line)
+            reply = _call(entry, request["arguments"], setup["output_bytes"])
+            _reply(replies, {"id": request["id"], **reply})
+    os._exit(0)
 
 
 def _silence_standard_streams():
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, 1)
-    os.dup2(devnull, 2)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    for descriptor in (0, 1, 2):
+        os.dup2(devnull, descriptor)
     os.close(devnull)
 
 
 def _limit_resources(limits):
-    cpu = limits["cpu_seconds"]
-    resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu + 1))
+    resource.setrlimit(resource.RLIMIT_CPU, (limits["cpu_seconds"], limits["cpu_seconds"]))
     resource.setrlimit(resource.RLIMIT_AS, (limits["memory_bytes"], limits["memory_bytes"]))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits["file_bytes"], limits["file_bytes"]))
+    resource.setrlimit(resource.RLIMIT_NOFILE, (_OPEN_FILES, _OPEN_FILES))
     resource.setrlimit(resource.RLIMIT_NPROC, (0, 0))
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+
+
+def _install_seccomp(program):
+    """Install the BPF ``program`` on this process, for good (it stays through everything that follows)."""
+    import ctypes
+
+    class SockFprog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl.argtypes = [ctypes.c_int, ctypes.c_ulong, ctypes.c_void_p, ctypes.c_ulong, ctypes.c_ulong]
+    instructions = ctypes.create_string_buffer(program, len(program))
+    fprog = SockFprog(len(program) // 8, ctypes.addressof(instructions))
+    if (libc.prctl(_PR_SET_NO_NEW_PRIVS, 1, None, 0, 0) != 0
+            or libc.prctl(_PR_SET_SECCOMP, _SECCOMP_MODE_FILTER, ctypes.byref(fprog), 0, 0) != 0):
+        raise OSError(ctypes.get_errno(), "cannot install the seccomp filter")
 
 
 def _audit_hook_allowing(allowed):
@@ -103,60 +126,77 @@ def _restricted_builtins(modules):
     return namespace
 
 
-def _run(code, job, modules, cache_wiper):
-    namespace = {"__name__": "submission", "__builtins__": _restricted_builtins(modules)}
-    phase = "load"
+def _load(source, entry_point, modules):
+    """``(entry point, None)``, or ``(None, error reply)`` when the code does not compile, run or define
+    it."""
     try:
+        code = compile(source, "<submission>", "exec")
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as error:
+        return None, {"status": "error", "error": f"{type(error).__name__}: {error}",
+                      "line": getattr(error, "lineno", 0) or 0}
+    try:
+        namespace = {"__name__": "submission", "__builtins__": _restricted_builtins(modules)}
         exec(code, namespace)
-        entry = namespace.get(job["entry_point"])
-        if not callable(entry):
-            return {"status": "error", "error": f"the code does not define a function {job['entry_point']!r}", "line": 0}
-        phase = "call"
-        calls = []
-        for arguments_json in job["calls"]:
-            arguments = json.loads(arguments_json)
-            cache_wiper[:] = bytes(len(cache_wiper))
-            start = _clock()
-            output = _plain(entry(*arguments))
-            seconds = _clock() - start
-            calls.append({"seconds": seconds, "output": output})
-        return {"status": "ok", "calls": calls}
-    except BaseException as error:  # the sandbox boundary: SystemExit, MemoryError ... all become reports
-        return {"status": "error", "error": f"{phase}: {type(error).__name__}: {_describe(error)}",
-                "line": _submission_line(error)}
+        entry = namespace.get(entry_point)
+        if callable(entry):
+            return entry, None
+        return None, {"status": "error", "line": 0,
+                      "error": f"the code does not define a function {entry_point!r}"}
+    except BaseException as error:  # the sandbox boundary: SystemExit, MemoryError ... all become replies
+        return None, _error_reply("load", error)
 
 
-def _plain(value, depth=0):
-    """``value`` rebuilt from exact builtin types; raises TypeError for anything else."""
-    if depth > 64:
-        raise TypeError("the result is nested more than 64 levels deep")
+def _call(entry, arguments, output_bytes):
+    try:
+        return {"status": "ok", "output": _plain(entry(*arguments), [output_bytes // 2])}
+    except BaseException as error:
+        return _error_reply("call", error)
+
+
+def _plain(value, budget, depth=0):
+    """``value`` rebuilt from exact builtin types; raises TypeError for anything else, and for more items
+    than ``budget[0]`` (each takes at least two bytes of the reply, so more would exceed its limit anyway)."""
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise TypeError("the result is larger than the sandbox's reply limit")
+    if depth > _MAX_DEPTH - 1:
+        raise TypeError(f"the result is nested more than {_MAX_DEPTH} levels deep")
     if type(value) in _PLAIN_SCALARS:
         return value
     if type(value) in (list, tuple):
-        return [_plain(item, depth + 1) for item in value]
+        return [_plain(item, budget, depth + 1) for item in value]
     raise TypeError(f"the result contains a {type(value).__name__!r}; return plain lists of floats")
 
 
-def _describe(error):
-    try:
-        return str(error)[:500]
-    except BaseException:  # a hostile __str__ must not take the report down with it
-        return "(unprintable)"
+def _error_reply(phase, error):
+    try:  # a hostile exception (its __str__, its class's __name__) must not take the reply down with it
+        description = f"{phase}: {type(error).__name__}: {str(error)[:500]}"
+    except BaseException:
+        description = f"{phase}: an exception that cannot be described"
+    return {"status": "error", "error": description, "line": _submission_line(error)}
 
 
 def _submission_line(error):
-    line, trace = 0, error.__traceback__
-    while trace is not None:
-        if trace.tb_frame.f_code.co_filename == "<submission>":
-            line = trace.tb_lineno
-        trace = trace.tb_next
+    line = 0
+    try:
+        trace = error.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code.co_filename == "<submission>" and type(trace.tb_lineno) is int:
+                line = trace.tb_lineno
+            trace = trace.tb_next
+    except BaseException:
+        pass
     return line
 
 
-def _finish(results, report):
-    results.write(json.dumps(report) + "\n")
-    results.flush()
-    os._exit(0)
+def _reply(replies, message):
+    try:
+        line = json.dumps(message).encode("utf-8")
+    except BaseException:  # integers too long to print ...
+        line = json.dumps({"status": "error", "id": message.get("id", 0), "line": 0,
+                           "error": "reply: the result cannot be written as JSON"}).encode("utf-8")
+    replies.write(line + b"\n")
+    replies.flush()
 
 
 if __name__ == "__main__":

@@ -8,7 +8,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from runtime.rewards.sandbox import SandboxLimits
+from runtime.rewards.sandbox_limits import SandboxLimits
 
 Arguments = tuple[object, ...]
 """Positional arguments of one call, made of JSON-compatible plain data."""

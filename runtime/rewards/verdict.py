@@ -6,7 +6,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 SYNTAX_RULE = "syntax"
-"""Rule name of the finding given to source that does not parse (or is too deeply nested to analyse)."""
+"""Rule name of the finding given to source that does not compile (or is too deeply nested to analyse)."""
+TOO_LONG_RULE = "too-long"
+"""Rule name of the finding given to source longer than the analysis accepts."""
+ENCODING_RULE = "encoding-declaration"
+"""Rule name of the finding given to source that declares an encoding other than UTF-8."""
+ANALYSIS_CRASHED_RULE = "analysis-crashed"
+"""Rule name of the finding given when the isolated analysis died on the source."""
+ANALYSIS_TIMEOUT_RULE = "analysis-timeout"
+"""Rule name of the finding given when the isolated analysis ran out of time on the source."""
+UNANALYSED_RULES = frozenset({SYNTAX_RULE, TOO_LONG_RULE, ENCODING_RULE, ANALYSIS_CRASHED_RULE,
+                              ANALYSIS_TIMEOUT_RULE})
+"""Rules of verdicts given without the rules having looked at the code: nothing else is known about it
+(for instance whether it defines a function)."""
 
 
 @dataclass(frozen=True)
@@ -31,6 +43,11 @@ class Verdict:
     @property
     def accepted(self) -> bool:
         return not self.findings
+
+    @property
+    def analysed(self) -> bool:
+        """False when the code could not be analysed at all (see ``UNANALYSED_RULES``)."""
+        return not any(finding.rule in UNANALYSED_RULES for finding in self.findings)
 
     @property
     def rules(self) -> tuple[str, ...]:

@@ -26,6 +26,12 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 
 @pytest.fixture(scope="session")
+def sample_programs() -> list[Path]:
+    """Every sample program, cheats first."""
+    return program_paths("cheat") + program_paths("honest")
+
+
+@pytest.fixture(scope="session")
 def honest_sources() -> list[str]:
     return [path.read_text() for path in program_paths("honest")]
 

@@ -13,7 +13,7 @@ from runtime.rewards import check_command
 PROGRAMS = Path(__file__).parent / "programs"
 HONEST = PROGRAMS / "honest" / "ikj_row_accumulate.py"
 CHEAT = PROGRAMS / "cheat" / "import_numpy.py"
-KEYS = {"file", "verdict", "stage", "rules", "score", "findings"}
+KEYS = {"file", "verdict", "stage", "rules", "score", "findings", "seed", "warning"}
 
 
 def test_prints_one_verdict_per_file_and_fails_when_any_is_rejected(capsys):
@@ -24,6 +24,15 @@ def test_prints_one_verdict_per_file_and_fails_when_any_is_rejected(capsys):
     assert honest["score"] > 0
     assert (cheat["verdict"], cheat["stage"], cheat["rules"], cheat["score"]) == (
         "reject", "static", ["import-outside-allowlist"], 0.0)
+    assert honest["warning"] == "" and honest["seed"] != cheat["seed"], "fresh inputs for every file"
+
+
+def test_a_seed_reproduces_a_verdicts_inputs(capsys):
+    assert check_command.main(["--task", "matmul", str(HONEST)]) == 0
+    [first] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert check_command.main(["--task", "matmul", "--seed", str(first["seed"]), str(HONEST)]) == 0
+    [again] = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert again["seed"] == first["seed"] and again["verdict"] == "accept"
 
 
 def test_succeeds_when_every_file_is_accepted(capsys):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from runtime.rewards import completion_code, completion_text, defines_function, extract_python_code
 
 
@@ -22,9 +24,39 @@ def test_unclosed_fence_runs_to_the_end():
     assert extract_python_code("```py\ndef f():\n    return 1") == "def f():\n    return 1"
 
 
-def test_chat_completion_uses_the_assistant_messages():
-    completion = [{"role": "user", "content": "ignored"}, {"role": "assistant", "content": "```python\nz = 3\n```"}]
+def test_indented_fence_is_dedented():
+    assert extract_python_code("1. Write it:\n   ```python\n   x = 1\n   y = 2\n   ```\n") == "x = 1\ny = 2\n"
+
+
+def test_a_fence_closes_only_at_a_line_of_backticks():
+    text = "```python\ns = '```'\nprint('``` not a fence')\n````\nafter\n"
+    assert extract_python_code(text) == "s = '```'\nprint('``` not a fence')\n"
+
+
+def test_source_that_is_python_keeps_the_fences_of_its_docstrings():
+    source = 'def matmul(A, B):\n    """Multiply.\n\n    ```python\n    matmul([[1]], [[2]])\n    ```\n    """\n    return A\n'
+    assert extract_python_code(source) == source
+
+
+def test_extraction_takes_linear_time():
+    """An unterminated fence followed by 300k characters made the old regex backtrack for 46 s."""
+    start = time.monotonic()
+    for text in ("```python\n" + "x" * 300_000, "```" * 100_000, "```\n" * 100_000, "``` x\n" + "y\n" * 150_000):
+        extract_python_code(text)
+    assert time.monotonic() - start < 2
+
+
+def test_chat_completion_uses_the_assistant_content_never_the_thinking():
+    completion = [
+        {"role": "user", "content": "ignored"},
+        {"role": "assistant", "thinking": "```python\nimport numpy\n```", "content": "```python\nz = 3\n```"},
+    ]
     assert completion_text(completion) == "```python\nz = 3\n```"
+    assert completion_code(completion) == "z = 3\n"
+
+
+def test_content_given_as_parts_contributes_its_text():
+    completion = [{"role": "assistant", "content": [{"type": "text", "text": "```python\nz = 3\n```"}]}]
     assert completion_code(completion) == "z = 3\n"
 
 
@@ -38,3 +70,11 @@ def test_entry_point_must_take_the_right_number_of_arguments():
     assert not defines_function("def matmul(A, B, *, mode):\n    pass", "matmul", 2)
     assert not defines_function("class K:\n    def matmul(A, B):\n        pass", "matmul", 2)
     assert not defines_function("def matmul(A, B)\n    pass", "matmul", 2)
+
+
+def test_entry_point_may_be_bound_under_another_name():
+    assert defines_function("def multiply(A, B):\n    pass\n\nmatmul = multiply", "matmul", 2)
+    assert not defines_function("def multiply(A):\n    pass\n\nmatmul = multiply", "matmul", 2)
+    assert defines_function("class S:\n    def run(self, A, B):\n        pass\n\nmatmul = S().run", "matmul", 2)
+    assert defines_function("if True:\n    def matmul(A, B):\n        pass", "matmul", 2)
+    assert not defines_function("matmul = 3", "matmul", 2)

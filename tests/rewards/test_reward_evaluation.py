@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from runtime.rewards import SandboxError, evaluate
+from runtime.rewards import KeyedRandom, SandboxError, evaluate
 from runtime.rewards.benchmark import reference_seconds, speedup
 
 ZIP_MATMUL = "def matmul(A, B):\n    return [[sum(a * b for a, b in zip(r, c)) for c in zip(*B)] for r in A]\n"
@@ -33,6 +33,14 @@ def test_wrong_results_are_rejected_at_runtime(quick_matmul):
     source = "def matmul(A, B):\n    return [[0.0] * len(B[0]) for _ in A]\n"
     evaluation = evaluate(source, quick_matmul, seed=0)
     assert (evaluation.stage, evaluation.rules, evaluation.speedup) == ("runtime", ("incorrect",), 0.0)
+    assert "shape 1x1, 1x1" in evaluation.findings[0].message, "the first wrong call ends the run"
+
+
+def test_code_right_only_on_the_small_cases_is_rejected_at_the_benchmark(quick_matmul):
+    source = ("def matmul(A, B):\n    if len(A) > 8:\n        return [[0.0] * len(B[0]) for _ in A]\n"
+              "    return [[sum(a * b for a, b in zip(r, c)) for c in zip(*B)] for r in A]\n")
+    evaluation = evaluate(source, quick_matmul, seed=0)
+    assert evaluation.rules == ("incorrect",) and "12x12" in evaluation.findings[0].message
 
 
 def test_numbers_beyond_the_float_range_are_wrong_answers(quick_matmul):
@@ -55,6 +63,17 @@ def test_slow_code_times_out(quick_matmul):
 def test_accepted_code_is_timed_against_the_reference(quick_matmul):
     evaluation = evaluate(ZIP_MATMUL, quick_matmul, seed=0)
     assert evaluation.accepted and 0.05 < evaluation.speedup < 50
+
+
+def test_the_reference_is_timed_in_the_sandbox_call_by_call(quick_matmul):
+    seconds = reference_seconds(quick_matmul, quick_matmul.benchmark_cases(KeyedRandom(0)))
+    assert len(seconds) == quick_matmul.benchmark_loops and all(0 < second < 1 for second in seconds)
+
+
+def test_inputs_are_fresh_unless_a_seed_reproduces_them(quick_matmul):
+    first, second = evaluate(ZIP_MATMUL, quick_matmul), evaluate(ZIP_MATMUL, quick_matmul)
+    assert first.accepted and second.accepted and first.seed != second.seed
+    assert evaluate(ZIP_MATMUL, quick_matmul, seed=first.seed).seed == first.seed
 
 
 def test_speedup_compares_median_times():

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from runtime.rewards import ALL_RULES, analyze
+from runtime.rewards import ALL_RULES
 from runtime.rewards.lint_rule import EXAMPLE_ALLOWED_MODULES
-from runtime.rewards.verdict import SYNTAX_RULE
+from runtime.rewards.static_analysis import analyze_in_process
+from runtime.rewards.verdict import UNANALYSED_RULES
 
 EXAMPLES = [
     pytest.param(rule, example, expected, id=f"{rule.name}-{kind}-{index}")
@@ -18,8 +19,8 @@ EXAMPLES = [
 
 @pytest.mark.parametrize(("rule", "example", "reported"), EXAMPLES)
 def test_rule_reports_exactly_its_invalid_examples(rule, example, reported):
-    verdict = analyze(example, EXAMPLE_ALLOWED_MODULES, rules=(rule,))
-    assert SYNTAX_RULE not in verdict.rules, f"example does not parse: {example!r}"
+    verdict = analyze_in_process(example, EXAMPLE_ALLOWED_MODULES, rules=(rule,))
+    assert verdict.analysed, f"example cannot be analysed: {example!r}: {verdict.findings}"
     assert (rule.name in verdict.rules) is reported, [str(finding) for finding in verdict.findings]
 
 
@@ -28,7 +29,15 @@ def test_every_rule_has_a_docstring_and_examples_of_both_kinds(rule):
     assert rule.__doc__ and rule.VALID and rule.INVALID
 
 
-def test_rule_names_are_unique_and_distinct_from_the_syntax_verdict():
+@pytest.mark.parametrize("rule", ALL_RULES, ids=[rule.name for rule in ALL_RULES])
+def test_valid_examples_pass_every_rule(rule):
+    """An example of what one rule allows is honest code, which no other rule may reject either."""
+    for example in rule.VALID:
+        verdict = analyze_in_process(example, EXAMPLE_ALLOWED_MODULES)
+        assert verdict.accepted, (example, [str(finding) for finding in verdict.findings])
+
+
+def test_rule_names_are_unique_and_distinct_from_the_unanalysed_verdicts():
     names = [rule.name for rule in ALL_RULES]
     assert len(set(names)) == len(names)
-    assert SYNTAX_RULE not in names
+    assert not UNANALYSED_RULES & set(names)

@@ -1,5 +1,6 @@
-"""The sandbox holds on its own: these run code straight in it, with static analysis bypassed and a
-generous module allowlist (os, signal, time), and the parent comes out unharmed."""
+"""The sandbox's contract: limits, plain-data results, one call at a time, timing by the parent. These run
+code straight in the real OS sandbox, with static analysis bypassed and a generous module allowlist (os,
+signal, time), and check that the parent comes out unharmed."""
 
 from __future__ import annotations
 
@@ -8,17 +9,17 @@ import time
 
 import pytest
 
-from runtime.rewards import SandboxJob, SandboxLimits, run_in_sandbox
+from runtime.rewards import SandboxError, SandboxJob, SandboxLimits, run_in_sandbox
 
 TIGHT = SandboxLimits(wall_seconds=2.0, cpu_seconds=1.0, memory_bytes=256 << 20)
 GENEROUS_ALLOWLIST = frozenset({"os", "signal", "time", "math"})
 MARGIN_SECONDS = 2.0
 
 
-def run(source: str, calls=((),), allowed=GENEROUS_ALLOWLIST, limits=TIGHT):
+def run(source: str, calls=((),), allowed=GENEROUS_ALLOWLIST, limits=TIGHT, check=None):
     """Run ``source``'s ``f`` in the sandbox; return the outcome and the wall time the parent waited."""
     start = time.monotonic()
-    outcome = run_in_sandbox(SandboxJob(source, "f", calls, allowed, cache_wipe_bytes=1 << 16), limits)
+    outcome = run_in_sandbox(SandboxJob(source, "f", calls, allowed, check=check), limits)
     return outcome, time.monotonic() - start
 
 
@@ -36,8 +37,8 @@ def _child_processes() -> set[int]:
 
 
 def test_infinite_loop_is_stopped_by_the_cpu_limit():
-    outcome, seconds = run("def f():\n    while True:\n        pass\n")
-    assert outcome.status == "timeout" and seconds < TIGHT.cpu_seconds + MARGIN_SECONDS
+    outcome, seconds = run("def f():\n    while True:\n        pass\n", limits=SandboxLimits(cpu_seconds=1.0))
+    assert outcome.status == "timeout" and "CPU" in outcome.error and seconds < 1.0 + MARGIN_SECONDS
 
 
 def test_sleeper_that_ignores_sigterm_is_killed_at_the_wall_clock_limit():
@@ -48,32 +49,33 @@ def test_sleeper_that_ignores_sigterm_is_killed_at_the_wall_clock_limit():
 
 
 def test_memory_bomb_hits_the_memory_limit():
-    outcome, seconds = run("def f():\n    hoard = []\n    while True:\n        hoard.append(bytearray(32 << 20))\n")
+    outcome, seconds = run("def f():\n    hoard = []\n    while True:\n"
+                           "        hoard.append(bytearray(32 << 20))\n")
     assert outcome.status == "error" and "MemoryError" in outcome.error and seconds < TIGHT.wall_seconds
 
 
 def test_fork_bomb_cannot_start_a_process():
     outcome, _ = run("import os\ndef f():\n    while True:\n        os.fork()\n")
-    assert outcome.status == "error" and "os.fork" in outcome.error
+    assert outcome.status == "error" and "PermissionError" in outcome.error
 
 
 def test_os_exit_ends_only_the_sandboxed_process():
     outcome, _ = run("import os\ndef f():\n    os._exit(0)\n")
-    assert outcome.status == "crashed" and "before reporting" in outcome.error
+    assert outcome.status == "crashed" and "before replying" in outcome.error
 
 
-def test_writes_outside_the_sandbox_directory_are_refused(tmp_path):
+def test_writes_outside_the_sandbox_directory_do_not_reach_the_host(tmp_path):
     target = tmp_path / "pwned.txt"
     source = (f"import os\ndef f():\n    fd = os.open({str(target)!r}, os.O_CREAT | os.O_WRONLY)\n"
               "    os.write(fd, b'pwned')\n")
     outcome, _ = run(source)
-    assert outcome.status == "error" and "PermissionError" in outcome.error
+    assert outcome.status == "error" and "Error" in outcome.error
     assert not target.exists()
 
 
-def test_processes_and_shell_commands_are_refused():
+def test_shell_commands_cannot_run():
     outcome, _ = run("import os\ndef f():\n    return os.system('true')\n")
-    assert outcome.status == "error" and "os.system" in outcome.error
+    assert outcome.ok and outcome.calls[0].output != 0
 
 
 def test_restricted_builtins_lack_open_eval_exec_and_namespaces():
@@ -88,11 +90,11 @@ def test_imports_outside_the_allowlist_fail_however_written():
         assert outcome.status == "error" and "ImportError" in outcome.error, body
 
 
-def test_the_sandbox_has_an_empty_environment_and_a_fresh_directory():
-    outcome, _ = run("import os\ndef f():\n    return ['PATH' in os.environ, 'HOME' in os.environ, os.getcwd()]\n")
-    has_path, has_home, directory = outcome.calls[0].output
-    assert not has_path and not has_home
-    assert directory != os.getcwd() and os.path.basename(directory).startswith("reward-sandbox-")
+def test_the_sandbox_has_an_empty_environment_and_a_private_empty_directory():
+    outcome, _ = run("import os\ndef f():\n    return [sorted(os.environ), os.getcwd(), os.listdir('.')]\n")
+    variables, directory, files = outcome.calls[0].output
+    assert set(variables) <= {"PWD", "LC_CTYPE"}, "only what bubblewrap and Python's locale coercion set"
+    assert (directory, files) == ("/tmp", [])
 
 
 def test_every_call_gets_fresh_inputs():
@@ -103,14 +105,14 @@ def test_every_call_gets_fresh_inputs():
 def test_results_come_back_as_plain_data_only():
     outcome, _ = run("def f():\n    return ((1, 2.5), [True, None, 'x'])\n")
     assert outcome.calls[0].output == [[1, 2.5], [True, None, "x"]]
-    for lazy in ("class L(list):\n    pass\ndef f():\n    return L([1.0])\n", "def f():\n    return map(float, [1])\n"):
+    for lazy in ("class L(list):\n    pass\ndef f():\n    return L([1.0])\n",
+                 "def f():\n    return map(float, [1])\n", "def f():\n    return {'a': 1}\n"):
         outcome, _ = run(lazy)
         assert outcome.status == "error" and "plain" in outcome.error
 
 
-def test_printed_fake_reports_do_not_reach_the_parent():
-    source = ("def f():\n    print('{\"status\": \"ok\", \"calls\": [{\"seconds\": 0, \"output\": 42}]}')\n"
-              "    return 7\n")
+def test_printed_fake_replies_do_not_reach_the_parent():
+    source = "def f():\n    print('{\"status\": \"ok\", \"output\": 42}', flush=True)\n    return 7\n"
     outcome, _ = run(source)
     assert outcome.calls[0].output == 7
 
@@ -125,6 +127,31 @@ def test_errors_name_the_line_in_the_submission():
     assert outcome.status == "error" and outcome.line == 3 and "ValueError: bad" in outcome.error
 
 
-def test_each_call_is_timed():
-    outcome, _ = run("def f(n):\n    return sum(range(n))\n", calls=[(10,), (100000,)])
-    assert outcome.ok and 0 < outcome.calls[0].seconds < outcome.calls[1].seconds
+def test_code_that_fails_to_load_is_an_error_with_its_line():
+    outcome, _ = run("x = 1\ndef f(:\n    pass\n")
+    assert outcome.status == "error" and outcome.line == 2 and "SyntaxError" in outcome.error
+    outcome, _ = run("def g():\n    pass\n")
+    assert outcome.status == "error" and "'f'" in outcome.error
+
+
+def test_each_call_is_timed_by_the_parent_in_cpu_and_wall_seconds():
+    outcome, _ = run("def f(n):\n    return sum(range(n))\n", calls=[(10,), (3_000_000,)])
+    short, long = outcome.calls
+    assert outcome.ok and 0 < short.seconds < long.seconds and 0 < short.wall_seconds < long.wall_seconds
+    assert long.seconds > 0.01
+
+
+def test_sleeping_costs_wall_time_not_cpu_time():
+    outcome, _ = run("import time\ndef f():\n    time.sleep(0.3)\n")
+    assert outcome.calls[0].wall_seconds >= 0.3 > 10 * outcome.calls[0].seconds
+
+
+def test_a_wrong_output_stops_the_run_at_once():
+    outcome, _ = run("def f(n):\n    return n if n < 2 else -1\n", calls=[(0,), (1,), (2,), (3,)],
+                     check=lambda index, output: output == index)
+    assert outcome.status == "incorrect" and [call.output for call in outcome.calls] == [0, 1, -1]
+
+
+def test_an_interpreter_that_cannot_start_is_a_sandbox_error_that_says_why():
+    with pytest.raises(SandboxError, match="did not start.*memory_bytes"):
+        run("def f():\n    return 1\n", limits=SandboxLimits(memory_bytes=1 << 20))

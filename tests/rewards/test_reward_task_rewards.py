@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+import subprocess
+import uuid
+
 import pytest
 
-from runtime.rewards import TaskRewards, run_in_sandbox
+from runtime.rewards import TaskRewards
+from runtime.rewards.evaluation import evaluate as real_evaluate
 
 HONEST = "def matmul(A, B):\n    return [[sum(a * b for a, b in zip(r, c)) for c in zip(*B)] for r in A]\n"
 CHEAT = "import numpy\n\ndef matmul(A, B):\n    return numpy.dot(A, B).tolist()\n"
@@ -20,7 +25,7 @@ COMPLETIONS = [
 
 @pytest.fixture(scope="module")
 def rewards(quick_matmul):
-    return TaskRewards(quick_matmul, max_speedup=4.0, seed=0)
+    return TaskRewards(quick_matmul, max_speedup=4.0)
 
 
 def test_reward_functions_follow_the_trl_signature(rewards):
@@ -39,6 +44,10 @@ def test_no_cheating_runs_the_static_analysis(rewards):
     assert rewards.no_cheating([], COMPLETIONS) == [1.0, 0.0, 1.0, 0.0]
 
 
+def test_a_completion_without_the_function_earns_no_no_cheating_reward(rewards):
+    assert rewards.no_cheating([], ["", "I do not know.", [{"role": "assistant", "content": ""}]]) == [0.0] * 3
+
+
 def test_correct_needs_clean_analysis_and_right_results(rewards):
     assert rewards.correct([], COMPLETIONS) == [1.0, 0.0, 0.0, 0.0]
 
@@ -48,15 +57,50 @@ def test_speed_is_bounded_and_zero_unless_correct(rewards):
     assert 0.0 < speed[0] <= 4.0 and speed[1:] == [0.0, 0.0, 0.0]
 
 
-def test_correct_and_speed_share_one_evaluation_per_code(quick_matmul, monkeypatch):
-    runs = []
+def test_code_in_the_thinking_is_never_judged(rewards):
+    completion = [{"role": "assistant", "thinking": f"```python\n{HONEST}```", "content": "I give up."}]
+    assert rewards.function_works([], [completion]) == [0.0]
 
-    def counting_run(*args):
-        runs.append(args)
-        return run_in_sandbox(*args)
 
-    monkeypatch.setattr("runtime.rewards.evaluation.run_in_sandbox", counting_run)
-    rewards = TaskRewards(quick_matmul, seed=0)
-    rewards.correct([], [HONEST, HONEST])
-    rewards.speed([], [HONEST])
-    assert len(runs) == 1
+def test_all_four_rewards_share_one_analysis_and_one_evaluation_per_code(quick_matmul, monkeypatch):
+    code = HONEST + f"# {uuid.uuid4()}\n"
+    workers, evaluations = [], []
+    real_popen = subprocess.Popen
+
+    def counting_popen(command, *args, **kwargs):
+        if "-c" in command:
+            workers.append(command)
+        return real_popen(command, *args, **kwargs)
+
+    def counting_evaluate(source, task, seed=None):
+        evaluations.append(source)
+        return real_evaluate(source, task, seed=seed)
+
+    monkeypatch.setattr(subprocess, "Popen", counting_popen)
+    monkeypatch.setattr("runtime.rewards.task_rewards.evaluate", counting_evaluate)
+    rewards = TaskRewards(quick_matmul)
+    for function in rewards.reward_funcs:
+        function([], [code, code])
+    assert len(evaluations) == 1
+    assert len([command for command in workers if "runtime.rewards.analysis_worker" in " ".join(command)]) == 1
+
+
+def test_a_failing_judge_scores_zero_and_logs_instead_of_raising(quick_matmul, monkeypatch, caplog):
+    def unavailable(*args, **kwargs):
+        raise RuntimeError("the sandbox is gone")
+
+    monkeypatch.setattr("runtime.rewards.task_rewards.evaluate", unavailable)
+    rewards = TaskRewards(quick_matmul)
+    with caplog.at_level(logging.WARNING, logger="runtime.rewards.task_rewards"):
+        assert rewards.correct([], [HONEST]) == [0.0]
+        assert rewards.speed([], [HONEST]) == [0.0]
+    assert "the sandbox is gone" in caplog.text
+
+
+def test_a_failing_analysis_scores_zero_and_logs_instead_of_raising(quick_matmul, monkeypatch, caplog):
+    monkeypatch.setattr("runtime.rewards.analyzer.WORKER_BOOTSTRAP", "import sys; sys.exit('broken worker')")
+    rewards = TaskRewards(quick_matmul)
+    code = HONEST + f"# {uuid.uuid4()}\n"
+    with caplog.at_level(logging.WARNING, logger="runtime.rewards.task_rewards"):
+        assert [function([], [code]) for function in rewards.reward_funcs] == [[0.0]] * 4
+    assert "broken worker" in caplog.text

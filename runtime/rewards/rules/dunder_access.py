@@ -1,58 +1,81 @@
-"""Rule: no dunder escapes."""
+"""Rule: no double-underscore names that walk from an object to the interpreter's internals."""
 
 from __future__ import annotations
 
-import re
-from typing import ClassVar
-
-import libcst as cst
-
 from runtime.rewards.identifier_rule import ForbiddenIdentifierRule
 
-_DUNDER = re.compile(r"__\w+__")
+_ARITHMETIC = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow", "lshift",
+               "rshift", "and", "xor", "or")
+
+ORDINARY_DUNDERS = frozenset({
+    # what a module or class describes itself with
+    "__name__", "__qualname__", "__module__", "__doc__", "__all__", "__version__", "__author__", "__slots__",
+    "__match_args__", "__main__", "__future__", "__debug__", "__class__",
+    # life cycle and class creation
+    "__new__", "__init__", "__post_init__", "__del__", "__init_subclass__", "__set_name__",
+    "__class_getitem__",
+    "__instancecheck__", "__subclasscheck__", "__subclasshook__", "__prepare__", "__mro_entries__",
+    # conversion and comparison
+    "__repr__", "__str__", "__bytes__", "__format__", "__hash__", "__bool__", "__sizeof__", "__dir__",
+    "__int__", "__float__", "__complex__", "__index__", "__round__", "__trunc__", "__floor__", "__ceil__",
+    "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__",
+    # attribute writes (reading attributes by name is not ordinary: __getattr__, __getattribute__)
+    "__setattr__", "__delattr__",
+    # containers, iteration, calls, context managers, copies
+    "__len__", "__length_hint__", "__getitem__", "__setitem__", "__delitem__", "__missing__", "__contains__",
+    "__iter__", "__reversed__", "__next__", "__call__", "__enter__", "__exit__", "__aenter__", "__aexit__",
+    "__await__", "__aiter__", "__anext__", "__copy__", "__deepcopy__", "__replace__",
+    # arithmetic
+    "__neg__", "__pos__", "__abs__", "__invert__",
+    *(f"__{prefix}{operation}__" for operation in _ARITHMETIC for prefix in ("", "r", "i")),
+})
+"""Special names of Python's data model that only implement protocols or describe objects."""
 
 
 class DunderAccess(ForbiddenIdentifierRule):
-    """Double-underscore names (``__class__``, ``__mro__``, ``__subclasses__``, ``__globals__``,
-    ``__builtins__``, ``__code__``, ``__dict__`` ...) walk from any object to every other one. They are
-    rejected as names, as attributes and inside string literals (``"{0.__class__}".format(x)``,
-    ``getattr(x, "__dict__")``), docstrings excepted. Defining dunder methods is left to
-    ``ComparisonOverride``; ``__name__``, ``__doc__``, ``__all__``, ``__slots__`` and ``__main__`` are
-    harmless and allowed."""
+    """Double-underscore names other than the ordinary special methods and descriptions
+    (``ORDINARY_DUNDERS``: ``__init__``, ``__eq__``, ``__matmul__``, ``__name__``, ``__class__`` ...) walk
+    from any object to any other: ``__globals__`` and ``__builtins__`` to the real builtins, ``__self__`` of
+    a builtin function to the builtins module, ``__subclasses__`` to every class, ``__dict__`` and
+    ``__getattribute__`` to attributes named at run time, ``__traceback__`` and ``__code__`` to frames and
+    code. They are rejected when used, however spelled (as a name, an attribute, a pattern keyword, a
+    getattr or setattr literal, a ``str.format`` field or a dataclass field). Writing ``__class__`` is
+    rejected too: it turns any object into an instance of a class whose code reads what it likes from it.
+    Defining a special method is always allowed."""
 
     name = "dunder-access"
-    HARMLESS: ClassVar[frozenset[str]] = frozenset({"__name__", "__doc__", "__all__", "__slots__", "__main__"})
     MESSAGE = "`{identifier}` reaches interpreter internals; use ordinary names and attributes"
     VALID = (
-        'def f():\n    """Uses __class__ only in its docstring."""\n    return 1',
-        "if __name__ == '__main__':\n    print(1)",
-        "class Matrix:\n    def __init__(self, rows):\n        self.rows = rows",
-        "from __future__ import annotations",
+        "class Matrix:\n    __slots__ = ('rows',)\n    def __init__(self, rows):\n"
+        "        super().__init__()\n        self.rows = rows\n    def __repr__(self):\n"
+        "        return f'{type(self).__name__}({self.rows})'",
+        "if __name__ == '__main__':\n    print(__doc__)",
+        "__version__ = '1.0'\n__all__ = ['matmul']",
+        "class Frozen:\n    def __post_init__(self):\n        object.__setattr__(self, 'size', 1)",
+        "class Proxy:\n    def __getattr__(self, name):\n        return name",
+        "text = '{0.__class__}'.format(1)",
     )
     INVALID = (
         "subclasses = ().__class__.__base__.__subclasses__()",
         "g = f.__globals__",
         "b = __builtins__",
-        "text = '{0.__class__}'.format(x)",
-        "name = '__dict__'",
+        "module = len.__self__",
+        "text = '{0.__globals__}'.format(f)",
         "code = f.__code__",
-        "super().__init__()",
+        "read = object.__getattribute__",
+        "reduce_it = getattr(object(), '__reduce_ex__')",
+        "def plant(cls, fields):\n    setattr(cls, '__dataclass_fields__', fields)",
+        "def f(error):\n    return error.__traceback__",
+        "match f:\n    case object(__closure__=cells):\n        pass",
+        "np = __import__('numpy')",
+        "def retype(thing, cls):\n    thing.__class__ = cls",
+        "def retype(thing, cls):\n    object.__setattr__(thing, '__class__', cls)",
+        "from dataclasses import dataclass\n@dataclass\nclass Peek:\n    __args__: tuple",
     )
 
-    def is_forbidden(self, identifier: str) -> bool:
-        return any(dunder not in self.HARMLESS for dunder in _DUNDER.findall(identifier))
+    def forbids_attribute_write(self, identifier: str) -> bool:
+        return identifier == "__class__" or self.forbids_attribute(identifier)
 
-    def visit_Expr(self, node: cst.Expr) -> bool:
-        # A statement that is only a string is a docstring (or a comment written as one): never run.
-        return not isinstance(node.value, (cst.SimpleString, cst.ConcatenatedString))
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self._check_string(node.value, node)
-
-    def visit_FormattedStringText(self, node: cst.FormattedStringText) -> None:
-        self._check_string(node.value, node)
-
-    def _check_string(self, text: str, node: cst.CSTNode) -> None:
-        if self.is_forbidden(text):
-            self.report(node, "string mentions a dunder name, which code can turn into an attribute "
-                              "(format fields, getattr); leave interpreter internals alone")
+    def forbids_attribute(self, identifier: str) -> bool:
+        return (len(identifier) > 4 and identifier.startswith("__") and identifier.endswith("__")
+                and identifier not in ORDINARY_DUNDERS)

@@ -1,32 +1,42 @@
-"""Rule: no access to frames, namespaces, the garbage collector or inspect."""
+"""Rule: no access to frames, code objects or namespaces."""
+
+from __future__ import annotations
 
 from runtime.rewards.identifier_rule import ForbiddenIdentifierRule
 
 
 class FrameIntrospection(ForbiddenIdentifierRule):
-    """Frames, namespaces and the object graph (``globals()``, ``vars()``, ``sys._getframe``,
-    ``f_back``, ``gi_frame``, ``tb_frame``, ``gc.get_objects`` ...) let code read or change the harness
-    that calls it, timers and expected results included."""
+    """Frames lead to the harness that runs the code: its globals hold the real builtins and its modules
+    (``sys``, ``os``), from which any module of the standard library can be imported. Generators,
+    coroutines and tracebacks (``__exit__`` receives one) hand out frames (``gi_frame``, ``cr_frame``,
+    ``ag_frame``, ``tb_frame``), frames their callers (``f_back``) and namespaces (``f_globals``,
+    ``f_builtins``, ``f_locals``); ``globals()``, ``locals()`` and ``vars()`` are the namespaces themselves,
+    and ``vars(type(x))`` a class's, with ``__getattribute__`` in it. All are rejected."""
 
     name = "frame-introspection"
-    FORBIDDEN = frozenset({
-        "globals", "locals", "vars", "gc", "inspect", "_getframe", "_current_frames", "currentframe",
-        "getframeinfo", "getouterframes", "getinnerframes", "get_referrers", "get_referents",
-        "get_objects", "settrace", "setprofile", "f_back", "f_globals", "f_locals", "f_builtins",
-        "f_code", "f_lasti", "f_trace", "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code",
-        "ag_frame", "ag_code", "tb_frame", "tb_next", "co_code", "co_consts", "co_names", "co_varnames",
+    FORBIDDEN_NAMES = frozenset({"globals", "locals", "vars"})
+    FORBIDDEN_ATTRIBUTES = frozenset({
+        "f_back", "f_builtins", "f_code", "f_globals", "f_locals", "f_trace", "f_trace_lines",
+        "f_trace_opcodes",
+        "gi_frame", "gi_code", "gi_yieldfrom", "cr_frame", "cr_code", "cr_await", "cr_origin", "ag_frame",
+        "ag_code", "ag_await", "tb_frame", "tb_next", "co_code", "co_consts", "co_names", "co_varnames",
+        "co_freevars", "co_cellvars",
     })
-    MESSAGE = "`{identifier}` inspects frames or namespaces of the caller; use only the arguments you are given"
+    MESSAGE = ("`{identifier}` reaches frames, code or namespaces of the caller; use only the arguments you "
+               "are given")
     VALID = (
         "def f(frame_count):\n    return frame_count + 1",
-        "local_total = 0",
+        "def f(rows):\n    vars = [row[0] for row in rows]\n    return vars",
+        "def rows(n):\n    yield from range(n)\nfirst = next(rows(3))",
     )
     INVALID = (
         "table = globals()",
         "names = locals()",
-        "attributes = vars(obj)",
-        "caller = sys._getframe(1).f_back",
-        "def f():\n    try:\n        raise ValueError\n    except ValueError as error:\n        return error.tb_frame",
+        "attributes = vars(type(1))",
         "frame = (x for x in ()).gi_frame",
-        "import gc\nobjects = gc.get_objects()",
+        "class Guard:\n    def __exit__(self, kind, error, trace):\n        return trace.tb_frame.f_back",
+        "def f(gen):\n    match gen:\n        case object(gi_frame=frame):\n            return frame",
+        "def f(gen):\n    return getattr(gen, 'gi_frame')",
+        "text = '{0.gi_frame.f_globals}'.format(gen)",
+        "def f():\n    [0 for vars in ()]\n    return vars()",
     )

@@ -2,19 +2,19 @@
 
 from __future__ import annotations
 
-import libcst as cst
-import libcst.matchers as m
-from libcst.helpers import get_full_name_for_node_or_raise
+import ast
 
 from runtime.rewards.lint_rule import LintRule, RuleContext, source_of
-from runtime.rewards.module_api import public_api
+from runtime.rewards.module_api import public_api, star_binds_module
 
 
 class ModuleAttributeOutsideApi(LintRule):
     """``module.name`` and ``from module import name`` must name a public, non-module attribute of an
-    allowed module (``typing.sys`` leads to ``sys.modules`` and everything else). A module may only
-    appear as ``module.name``: passed around as a value it could be searched by other means.
-    ``from module import *`` is rejected because the names it binds cannot be checked."""
+    allowed module (``typing.sys`` leads to ``sys.modules`` and everything else); an allowlisted submodule
+    (``collections.abc`` when allowed) counts as a module. A module may only appear as ``module.name``:
+    passed around as a value it could be searched by other means. ``from module import *`` is rejected
+    only when it would bind a module. A name counts as a module where it may be bound by ``import`` by
+    Python's scope rules, so a parameter that shadows a module name is an ordinary name."""
 
     name = "module-attribute-outside-api"
     VALID = (
@@ -22,6 +22,8 @@ class ModuleAttributeOutsideApi(LintRule):
         "import typing as t\nMatrix = t.List[t.List[float]]",
         "from functools import reduce",
         "import itertools\npairs = list(itertools.product((1, 2), (3, 4)))",
+        "import math\ndef f(math):\n    return math.anything",
+        "from math import *\nroot = sqrt(2.0)",
     )
     INVALID = (
         "import typing\nmodules = typing.sys.modules",
@@ -29,51 +31,55 @@ class ModuleAttributeOutsideApi(LintRule):
         "import functools\nlock = functools.RLock",
         "import math\nm = math",
         "import math\nprint(math)",
-        "from math import *",
         "import math\nloader = math._private",
+        "def f():\n    import typing as t\n    def g():\n        return t.sys\n    return g",
+        "import typing as t\nclass C:\n    x = t.sys\n    t = 1",
     )
 
     def __init__(self, context: RuleContext) -> None:
         super().__init__(context)
-        self._module_of_alias: dict[str, str] = {}
-        self._attribute_bases: set[cst.Name] = set()
+        self._attribute_bases: set[int] = set()
 
-    def visit_Module(self, node: cst.Module) -> None:
-        # Aliases are collected first: a function body may use a module imported further down.
-        for statement in m.findall(node, m.Import()):
-            for alias in statement.names:
-                # `import a.b as c` binds c to a.b; `import a.b` binds a to a.
-                module = alias.evaluated_name if alias.asname else alias.evaluated_name.split(".")[0]
-                if module in self.context.allowed_modules:
-                    self._module_of_alias[alias.evaluated_alias or module] = module
-
-    def visit_Import(self, node: cst.Import) -> bool:
-        return False
-
-    def visit_ImportFrom(self, node: cst.ImportFrom) -> bool:
-        if node.relative or node.module is None:
-            return False
-        module = get_full_name_for_node_or_raise(node.module)
-        if module not in self.context.allowed_modules:
-            return False
-        if isinstance(node.names, cst.ImportStar):
-            self.report(node, f"`from {module} import *` binds names that cannot be checked; import them by name")
-            return False
+    def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
+        module = node.module or ""
+        if node.level or module not in self.context.allowed_modules:
+            return
         for alias in node.names:
-            self._check_public(module, alias.evaluated_name, alias)
-        return False
+            if alias.name == "*":
+                if star_binds_module(module):
+                    self.report(node, f"`from {module} import *` binds modules; import the names you need "
+                                      "by name")
+            else:
+                self._check_public(module, alias.name, node)
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if isinstance(node.value, cst.Name) and node.value.value in self._module_of_alias:
-            self._attribute_bases.add(node.value)
-            self._check_public(self._module_of_alias[node.value.value], node.attr.value, node)
+    def visit_Attribute(self, node: ast.Attribute) -> None:
+        modules = self._modules_of(node.value)
+        if modules:
+            self._attribute_bases.add(id(node.value))
+        for module in modules:
+            if f"{module}.{node.attr}" not in self.context.allowed_modules:
+                self._check_public(module, node.attr, node)
+        self._check_used_as_value(node)
 
-    def visit_Name(self, node: cst.Name) -> None:
-        if node.value in self._module_of_alias and node not in self._attribute_bases:
-            self.report(node, f"module `{node.value}` is used as a value; use it only as "
-                              f"`{node.value}.name` with the public names it documents")
+    def visit_Name(self, node: ast.Name) -> None:
+        self._check_used_as_value(node)
 
-    def _check_public(self, module: str, attribute: str, node: cst.CSTNode) -> None:
+    def _check_used_as_value(self, node: ast.Name | ast.Attribute) -> None:
+        if id(node) not in self._attribute_bases and self._modules_of(node):
+            self.report(node, f"module `{source_of(node)}` is used as a value; use it only as "
+                              f"`{source_of(node)}.name` with the public names it documents")
+
+    def _modules_of(self, node: ast.AST) -> frozenset[str]:
+        """The allowed modules ``node`` may be: a name bound by ``import``, or an allowlisted submodule."""
+        if isinstance(node, ast.Name):
+            return frozenset(module for module in self.context.scopes.modules(node)
+                             if module in self.context.allowed_modules)
+        if isinstance(node, ast.Attribute):
+            return frozenset(f"{module}.{node.attr}" for module in self._modules_of(node.value)
+                             if f"{module}.{node.attr}" in self.context.allowed_modules)
+        return frozenset()
+
+    def _check_public(self, module: str, attribute: str, node: ast.AST) -> None:
         if attribute not in public_api(module):
-            self.report(node, f"`{source_of(node)}` is not part of module {module}'s public API "
-                              "(modules reachable through it are not allowed either); use its documented names")
+            self.report(node, f"`{attribute}` is not part of module {module}'s public API (modules reachable "
+                              "through it are not allowed either); use its documented names")

@@ -1,4 +1,4 @@
-# expect: dynamic-attribute
+# expect: reject static dynamic-attribute
 # cheat: operator.attrgetter reaches attributes named by strings.
 import operator
 

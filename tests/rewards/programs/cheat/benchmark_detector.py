@@ -1,4 +1,4 @@
-# expect: incorrect
+# expect: reject runtime incorrect
 # cheat: right on small checks, garbage on large benchmark inputs.
 def matmul(A, B):
     if len(A) > 8:

@@ -1,4 +1,4 @@
-# expect: dunder-access
+# expect: reject static dunder-access
 # cheat: builtins dictionary indexed with a joined string.
 def matmul(A, B):
     name = "".join(["num", "py"])

@@ -1,4 +1,4 @@
-# expect: dynamic-code
+# expect: reject static dynamic-code
 # cheat: compile builds code objects out of strings.
 CODE = "lambda A, B: __import__('numpy').dot(A, B).tolist()"
 

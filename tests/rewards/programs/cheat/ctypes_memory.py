@@ -1,4 +1,4 @@
-# expect: import-outside-allowlist
+# expect: reject static import-outside-allowlist
 # cheat: ctypes reads and writes raw memory.
 import ctypes
 

@@ -1,4 +1,4 @@
-# expect: memoising-decorator
+# expect: no-gain
 # cheat: a home-made memoising decorator.
 def _memo(function):
     table = {}

@@ -1,4 +1,4 @@
-# expect: frame-introspection
+# expect: reject static frame-introspection
 # cheat: walk up the stack to the harness and read its variables.
 import sys
 

@@ -1,4 +1,4 @@
-# expect: dunder-access
+# expect: reject static dunder-access
 # cheat: a function's __globals__ is the module namespace, builtins and all.
 def matmul(A, B):
     builtins = matmul.__globals__["__builtins__"]

@@ -1,4 +1,4 @@
-# expect: memoising-decorator
+# expect: no-gain
 # cheat: functools.cache hidden behind an alias.
 from functools import cache as remember
 

@@ -1,4 +1,4 @@
-# expect: import-outside-allowlist
+# expect: reject static import-outside-allowlist
 # cheat: search the garbage collector's objects for the expected answer.
 import gc
 

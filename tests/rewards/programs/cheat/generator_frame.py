@@ -1,4 +1,4 @@
-# expect: frame-introspection
+# expect: reject static frame-introspection
 # cheat: a generator's frame leads to the caller's globals.
 def matmul(A, B):
     probe = (x for x in ())

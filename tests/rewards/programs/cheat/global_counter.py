@@ -1,4 +1,4 @@
-# expect: global-statement
+# expect: no-gain
 # cheat: a global counter decides when to do real work.
 CALLS = 0
 

@@ -1,4 +1,4 @@
-# expect: frame-introspection
+# expect: reject static frame-introspection
 # cheat: look for the expected answer among the globals.
 def matmul(A, B):
     for value in globals().values():

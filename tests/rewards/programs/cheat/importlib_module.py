@@ -1,4 +1,4 @@
-# expect: import-outside-allowlist
+# expect: reject static import-outside-allowlist
 # cheat: importlib loads numpy by name.
 import importlib
 

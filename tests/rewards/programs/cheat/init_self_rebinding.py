@@ -1,4 +1,4 @@
-# expect: attribute-state
+# expect: no-gain
 # cheat: rebind self inside __init__ so that "self.cache" lands on the function.
 class _Setup:
     def __init__(self):

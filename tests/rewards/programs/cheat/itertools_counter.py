@@ -1,4 +1,4 @@
-# expect: module-state
+# expect: reject runtime incorrect
 # cheat: an iterator at module level counts calls.
 import itertools
 

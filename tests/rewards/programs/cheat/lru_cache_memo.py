@@ -1,4 +1,4 @@
-# expect: memoising-decorator
+# expect: no-gain
 # cheat: memoise on the matrices turned into tuples.
 import functools
 

@@ -1,4 +1,4 @@
-# expect: import-outside-allowlist
+# expect: reject static import-outside-allowlist
 # cheat: marshal turns bytes into a code object.
 import marshal
 

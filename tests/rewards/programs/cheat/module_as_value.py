@@ -1,4 +1,4 @@
-# expect: module-attribute-outside-api
+# expect: reject static module-attribute-outside-api
 # cheat: pass a module around so its attributes are looked up out of sight.
 import functools
 

@@ -1,5 +1,5 @@
-# expect: global-statement
-# cheat: a closure counter updated through nonlocal.
+# expect: reject runtime incorrect
+# cheat: a closure counter, updated through nonlocal, skips the work once the checks should be over.
 def _counter():
     count = 0
 
@@ -11,5 +11,10 @@ def _counter():
     return bump
 
 
+_calls = _counter()
+
+
 def matmul(A, B):
-    return A
+    if _calls() > 6:
+        return [[0.0] * len(B[0]) for _ in A]
+    return [[sum(x * y for x, y in zip(row, column)) for column in zip(*B)] for row in A]

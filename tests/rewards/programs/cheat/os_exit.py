@@ -1,4 +1,4 @@
-# expect: process-exit
+# expect: reject static import-outside-allowlist
 # cheat: end the process before the checker compares results.
 import os
 

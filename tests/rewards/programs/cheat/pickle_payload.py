@@ -1,4 +1,4 @@
-# expect: import-outside-allowlist
+# expect: reject static import-outside-allowlist
 # cheat: a pickle payload executes arbitrary calls when loaded.
 import pickle
 

@@ -1,4 +1,4 @@
-# expect: incorrect
+# expect: reject runtime incorrect
 # cheat: return the input unchanged, quickly.
 def matmul(A, B):
     return A

@@ -1,4 +1,4 @@
-# expect: dunder-access
+# expect: reject static dunder-access
 # cheat: climb from a tuple to object and list every class, loaders included.
 def matmul(A, B):
     for klass in ().__class__.__base__.__subclasses__():

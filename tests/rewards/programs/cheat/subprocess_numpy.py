@@ -1,4 +1,4 @@
-# expect: import-outside-allowlist
+# expect: reject static import-outside-allowlist
 # cheat: hand the work to another process.
 import subprocess
 

@@ -1,4 +1,4 @@
-# expect: import-outside-allowlist
+# expect: reject static import-outside-allowlist
 # cheat: a background thread keeps working outside the timed call.
 import threading
 

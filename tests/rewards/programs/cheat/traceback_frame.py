@@ -1,4 +1,4 @@
-# expect: frame-introspection
+# expect: reject static frame-introspection
 # cheat: reach the caller's frame through a traceback.
 def matmul(A, B):
     try:

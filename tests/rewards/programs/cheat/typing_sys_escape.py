@@ -1,4 +1,4 @@
-# expect: module-attribute-outside-api
+# expect: reject static module-attribute-outside-api
 # cheat: typing imports sys, and sys.modules holds every module.
 import typing
 

@@ -1,4 +1,4 @@
-# expect: memoising-decorator
+# expect: reject static dynamic-attribute
 # cheat: update_wrapper copies an object's attributes (a cache) onto the function.
 import functools
 

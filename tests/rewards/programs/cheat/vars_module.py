@@ -1,4 +1,4 @@
-# expect: frame-introspection
+# expect: reject static frame-introspection
 # cheat: vars() exposes a module's namespace for writing.
 import math
 

@@ -1,0 +1,93 @@
+"""The system-call filters of the sandbox, built with libseccomp and exported as BPF programs.
+
+Two programs, because bubblewrap installs its filters just before it executes the interpreter, and a filter
+that forbade ``execve`` would stop that very exec:
+
+- ``startup_filter()`` is handed to bubblewrap (``--add-seccomp-fd``) and holds from the interpreter's first
+  instruction: no new processes or threads, no tracing or signalling, no mounts or namespaces, no sockets,
+  no kernel facilities that a computation has no use for (BPF, perf events, keyrings, io_uring, modules...).
+- ``exec_filter()`` forbids ``execve``/``execveat``; the runner installs it itself once the interpreter has
+  started, before any submitted code runs (the parent then checks the kernel's count of filters).
+
+Forbidden calls fail with EPERM, so that Python raises a readable PermissionError; calls of another
+architecture (32-bit ``int 0x80``) kill the process.
+"""
+
+from __future__ import annotations
+
+import errno
+import functools
+import os
+
+from runtime.rewards.errors import SandboxUnavailableError
+
+PROCESSES = ("fork", "vfork", "clone", "clone3")
+OTHER_PROCESSES = (
+    "ptrace", "process_vm_readv", "process_vm_writev", "kcmp", "pidfd_open", "pidfd_getfd",
+    "pidfd_send_signal", "kill", "tkill", "tgkill", "rt_sigqueueinfo", "rt_tgsigqueueinfo",
+)
+MOUNTS_AND_NAMESPACES = (
+    "mount", "umount2", "pivot_root", "chroot", "unshare", "setns", "move_mount", "open_tree", "fsopen",
+    "fsconfig", "fsmount", "fspick", "mount_setattr", "name_to_handle_at", "open_by_handle_at",
+)
+NETWORK = ("socket", "socketpair")
+KERNEL_FACILITIES = (
+    "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "personality",
+    "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init", "kexec_load", "kexec_file_load",
+    "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl",
+    "quotactl_fd", "syslog", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
+    "setdomainname", "iopl", "ioperm", "modify_ldt", "uselib", "vhangup", "lookup_dcookie", "nfsservctl",
+)
+EXEC = ("execve", "execveat")
+MEMORY_PROTECTION = ("mmap", "mprotect", "pkey_mprotect")  # their third argument is the protection
+PROT_EXEC = 0x4
+TIOCSTI = 0x5412
+"""ioctl pushing bytes into a terminal's input (refused too, though the sandbox has no terminal)."""
+
+
+@functools.cache
+def startup_filter() -> bytes:
+    """BPF program of everything the sandbox forbids except exec."""
+    syscalls = PROCESSES + OTHER_PROCESSES + MOUNTS_AND_NAMESPACES + NETWORK + KERNEL_FACILITIES
+    return _program(syscalls, refuse_terminal_injection=True)
+
+
+@functools.cache
+def exec_filter() -> bytes:
+    """BPF program that forbids executing another program, and mapping or making memory executable: once the
+    interpreter and the task's modules are loaded, no new native code can enter the process (no `dlopen` of a
+    BLAS found on the host through ctypes, no machine code written into a page), whatever Python it runs."""
+    return _program(EXEC, refuse_terminal_injection=False, refuse_new_code=True)
+
+
+def _program(syscalls: tuple[str, ...], refuse_terminal_injection: bool, refuse_new_code: bool = False) -> bytes:
+    seccomp = _libseccomp()
+    refuse = seccomp.ERRNO(errno.EPERM)
+    syscall_filter = seccomp.SyscallFilter(seccomp.ALLOW)
+    syscall_filter.set_attr(seccomp.Attr.ACT_BADARCH, seccomp.KILL_PROCESS)
+    for name in syscalls:
+        if seccomp.resolve_syscall(seccomp.Arch.NATIVE, name) != -1:  # not every call exists everywhere
+            syscall_filter.add_rule(refuse, name)
+    if refuse_terminal_injection:
+        syscall_filter.add_rule(refuse, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
+    if refuse_new_code:
+        for name in MEMORY_PROTECTION:
+            syscall_filter.add_rule(refuse, name, seccomp.Arg(2, seccomp.MASKED_EQ, PROT_EXEC, PROT_EXEC))
+    memory_file = os.memfd_create("seccomp-filter")
+    try:
+        with open(memory_file, "wb", closefd=False) as exported:
+            syscall_filter.export_bpf(exported)
+        return os.pread(memory_file, 1 << 20, 0)
+    finally:
+        os.close(memory_file)
+
+
+def _libseccomp():
+    try:
+        import pyseccomp
+    except (ImportError, OSError, AttributeError) as error:  # the binding, or the C library it loads
+        raise SandboxUnavailableError(
+            f"cannot load libseccomp ({error}); install it: pip install pyseccomp, "
+            "apt-get install libseccomp2"
+        ) from error
+    return pyseccomp

@@ -1,0 +1,43 @@
+# expect: no-gain
+# cheat: malformed and hostile replies (unparsable JSON, huge numbers, wrong shapes, binary junk) on every
+# descriptor, hoping the parent raises; it must reject or ignore them, never fail itself.
+_JUNK = (
+    '{"status": "ok", "calls": [',
+    '{"status": "ok", "output": 1e999999}',
+    '{"status": "ok", "output": [[' + "9" * 5000 + ']]}',
+    '{"status": "ready"}',
+    '[' * 10000,
+    '\x00\xff\xfe garbage',
+)
+
+
+def _spray():
+    for text in _JUNK:
+        print(text, flush=True)
+        for descriptor in range(1, 10):
+            try:
+                with open(descriptor, "w", closefd=False) as stream:
+                    stream.write(text + "\n")
+            except Exception:
+                pass
+
+
+_spray()
+
+
+def _naive(A, B):
+    result = []
+    for i in range(len(A)):
+        row = []
+        for j in range(len(B[0])):
+            total = 0.0
+            for k in range(len(B)):
+                total += A[i][k] * B[k][j]
+            row.append(total)
+        result.append(row)
+    return result
+
+
+def matmul(A, B):
+    _spray()
+    return _naive(A, B)

@@ -1,0 +1,28 @@
+# expect: no-gain
+# cheat: operator.call(dict) builds the cache through an allowed pure function.
+import operator
+
+_CACHE = operator.call(dict)
+_lookup, _store = _CACHE.get, _CACHE.__setitem__
+
+
+def _naive(A, B):
+    result = []
+    for i in range(len(A)):
+        row = []
+        for j in range(len(B[0])):
+            total = 0.0
+            for k in range(len(B)):
+                total += A[i][k] * B[k][j]
+            row.append(total)
+        result.append(row)
+    return result
+
+
+def matmul(A, B):
+    key = repr((A, B))
+    answer = _lookup(key)
+    if answer is None:
+        answer = _naive(A, B)
+        _store(key, answer)
+    return answer
