@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -10,7 +11,8 @@ from typing import Any
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model
-from transformers import GptOssForCausalLM, PreTrainedConfig
+from peft.utils.constants import INCLUDE_LINEAR_LAYERS_SHORTHAND
+from transformers import GptOssForCausalLM
 
 from rewrite.capture import capture
 from rewrite.load import load
@@ -25,11 +27,15 @@ from runtime.ops.nf4_experts_lora import register_with
 
 logger = logging.getLogger(__name__)
 
+TRANSFORMERS_LINEAR_LAYERS = ("q_proj", "k_proj", "v_proj", "o_proj")
+"""The nn.Linear layers of transformers' GptOssForCausalLM other than lm_head: what peft's "all-linear" adapts."""
+
 
 def load_policy(
     model: str | Path | RewrittenGptOss | GptOssForCausalLM, config: GRPOConfig
-) -> tuple[RewrittenGptOss, Path | None]:
-    """The model to train and its directory (None when a model object was given).
+) -> tuple[RewrittenGptOss, Path | Any]:
+    """The model to train and where its special tokens and tokenizer come from: its directory (for a
+    `GptOssForCausalLM`, the one it was loaded from, else its generation config), or None for a RewrittenGptOss.
 
     `model` is a checkpoint written by `rewrite build` (loaded), a transformers gpt-oss checkpoint directory or a
     `GptOssForCausalLM` (rewritten in memory with the default passes, said in one log line), or a loaded
@@ -39,7 +45,10 @@ def load_policy(
     if isinstance(model, RewrittenGptOss):
         return model, None
     if isinstance(model, GptOssForCausalLM):
-        return _rewritten_in_memory(model, {"transformers_model": type(model).__name__}), None
+        directory = Path(model.name_or_path) if model.name_or_path else None
+        source = directory if directory is not None and directory.is_dir() else None
+        rewritten = _rewritten_in_memory(model, {"transformers_model": str(source or type(model).__name__)})
+        return rewritten, source or model.generation_config
     if not isinstance(model, (str, Path)):
         raise GRPOModelError(
             f"cannot train {type(model).__name__} {model!r}: pass a checkpoint directory (`rewrite build`'s or a "
@@ -81,6 +90,8 @@ def attach_lora(model: RewrittenGptOss, config: GRPOConfig, lora_config: LoraCon
             "the model already carries peft adapters: pass the base model and set LoRA through GRPOConfig's "
             "lora_* fields (--lora-r, --lora-alpha, --lora-dropout, --lora-target-modules)."
         )
+    if lora_config is not None:
+        lora_config = _for_rewritten_module(lora_config)
     lora_config = register_with(lora_config if lora_config is not None else LoraConfig(
         r=config.lora_r,
         lora_alpha=config.lora_alpha,
@@ -103,11 +114,23 @@ def attach_lora(model: RewrittenGptOss, config: GRPOConfig, lora_config: LoraCon
     return model.graph_module
 
 
-def special_token_ids(model_source: Path | PreTrainedConfig | None, processing_class: Any) -> tuple[list[int], int]:
+def _for_rewritten_module(lora_config: LoraConfig) -> LoraConfig:
+    """A user's LoraConfig as it applies to the rewritten module. peft's task models (PeftModelForCausalLM, ...)
+    wrap a transformers model's generation API, which the module does not have: the adapters are the same without
+    the task wrapper. peft resolves "all-linear" from a transformers model's nn.Linear layers less its output
+    layer; on gpt-oss those are the attention projections (its router and experts are not nn.Linear), which the
+    rewritten module would not tell apart from its router and lm_head, so they are named here."""
+    targets = lora_config.target_modules
+    if isinstance(targets, str) and targets.lower() == INCLUDE_LINEAR_LAYERS_SHORTHAND:
+        targets = list(TRANSFORMERS_LINEAR_LAYERS)
+    return dataclasses.replace(lora_config, task_type=None, target_modules=targets)
+
+
+def special_token_ids(model_source: Path | Any, processing_class: Any) -> tuple[list[int], int]:
     """(stop token ids, pad token id), as TRL: the tokenizer's EOS followed by the model's generation-config stop
     tokens, and the tokenizer's pad (falling back to EOS); without a tokenizer, the model's own, from the checkpoint
-    directory's generation_config.json, then config.json, or from a (preset's) config."""
-    if isinstance(model_source, PreTrainedConfig):
+    directory's generation_config.json, then config.json, or from a (preset's or generation) config object."""
+    if model_source is not None and not isinstance(model_source, Path):  # a (generation) config
         model_eos, model_pad = model_source.eos_token_id, model_source.pad_token_id
     elif model_source is not None:
         model_eos, model_pad = _config_value(model_source, "eos_token_id"), _config_value(model_source, "pad_token_id")

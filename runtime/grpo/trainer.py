@@ -104,7 +104,7 @@ class GRPOTrainer:
             self.model, model_source, self.sharded_base = load_sharded_policy(model, self.distributed)
         else:
             self.model, model_source = load_policy(model, self.args)
-        if processing_class is None and model_source is not None and needs_tokenizer(train_dataset):
+        if processing_class is None and isinstance(model_source, Path) and needs_tokenizer(train_dataset):
             processing_class = load_tokenizer(model_source)  # as TRL, the model's own tokenizer by default
             self.processing_class = processing_class
         self.stop_token_ids, self.pad_token_id = special_token_ids(model_source, processing_class)

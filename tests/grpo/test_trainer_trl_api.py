@@ -188,3 +188,26 @@ def test_prompts_that_leave_no_room_in_the_context_are_refused(lora_checkpoint, 
 
 def test_prompts_have_no_length_limit_by_default_as_in_trl():
     assert GRPOConfig().max_prompt_length is None  # TRL 1.16 has no prompt limit
+
+
+def test_a_causal_lm_all_linear_peft_config_adapts_what_it_adapts_on_transformers(lora_checkpoint, tmp_path):
+    trainer = GRPOTrainer(str(lora_checkpoint), even_token_reward, args=tiny_config(tmp_path, max_steps=1),
+                          train_dataset=toy_dataset(),
+                          peft_config=LoraConfig(task_type="CAUSAL_LM", r=2, target_modules="all-linear"))
+    adapted = {name.split(".lora_")[0].split(".")[-1] for name, parameter in trainer.policy.named_parameters()
+               if parameter.requires_grad}
+    assert adapted == {"q_proj", "k_proj", "v_proj", "o_proj"}, "peft leaves out lm_head; the router is no Linear"
+
+
+def test_a_transformers_model_is_rewritten_in_memory_and_keeps_its_tokenizer_and_stop_tokens(lora_checkpoint,
+                                                                                              tmp_path, caplog):
+    from transformers import GptOssForCausalLM
+
+    model = GptOssForCausalLM.from_pretrained(lora_checkpoint, dtype="float32")
+    with caplog.at_level(logging.WARNING):
+        trainer = GRPOTrainer(model, even_token_reward, args=tiny_config(tmp_path, max_steps=1),
+                              train_dataset=[{"prompt": [{"role": "user", "content": "hi"}]}] * 2)
+    assert "rewriting" in caplog.text and "in memory with the default passes" in caplog.text
+    assert trainer.processing_class is not None, "the directory it was loaded from has a tokenizer"
+    assert set(model.generation_config.eos_token_id) <= set(trainer.stop_token_ids)
+    trainer.train()
