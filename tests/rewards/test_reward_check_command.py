@@ -55,3 +55,17 @@ def test_runs_as_a_module():
     completed = subprocess.run([sys.executable, "-m", "runtime.rewards.check_command", "--task", "matmul", str(CHEAT)],
                                capture_output=True, text=True, timeout=60)
     assert completed.returncode == 1 and json.loads(completed.stdout)["verdict"] == "reject"
+
+
+def test_every_hostile_file_gets_a_verdict_line(tmp_path, capsys):
+    fence = tmp_path / "unterminated_fence.md"
+    fence.write_text("Here it is:\n```python\n" + "x = 1\n" * 30_000)  # the old fence regex backtracked on this
+    nul = tmp_path / "nul_bytes.py"
+    nul.write_bytes(b"def matmul(A, B):\n    return A\x00\n")
+    hostile = [PROGRAMS / "cheat" / name for name in (
+        "or_chain_8000.py", "quadratic_rebinding.py", "import_time_infinite_loop.py", "memory_bomb.py",
+        "huge_result.py")] + [fence, nul]
+    assert check_command.main(["--task", "matmul", *map(str, hostile)]) == 1
+    verdicts = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [verdict["file"] for verdict in verdicts] == [str(path) for path in hostile]
+    assert {verdict["verdict"] for verdict in verdicts[2:]} == {"reject"}
