@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from runtime.rewards.errors import RewardsError, TaskConfigError
+from runtime.rewards.sandbox_process import signal_name
 from runtime.rewards.static_analysis import MAX_SOURCE_CHARS, parse_for_analysis
 from runtime.rewards.verdict import ANALYSIS_CRASHED_RULE, ANALYSIS_TIMEOUT_RULE, Finding, Verdict
 
@@ -159,8 +160,8 @@ def _failure_verdict(process: subprocess.Popen, timed_out: bool, limits: Analysi
         return _verdict(ANALYSIS_TIMEOUT_RULE, f"the analysis of this code took more than "
                                                f"{limits.seconds_per_source} s; write plainer, shorter code")
     returncode = process.returncode
-    why = (f"killed by {signal.Signals(-returncode).name}" if returncode is not None and -returncode in
-           signal.valid_signals() else f"exit status {returncode}")
+    why = (f"killed by {signal_name(-returncode)}" if returncode is not None and returncode < 0
+           else f"exit status {returncode}")
     return _verdict(ANALYSIS_CRASHED_RULE, f"the analysis of this code crashed ({why}); write plainer code")
 
 

@@ -21,11 +21,11 @@ def defines_function(source: str, name: str, arity: int) -> bool:
             tree = ast.parse(source)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return False
-    definitions = {}
+    definitions: dict[str, list[ast.AST]] = {}
     for statement in _module_level(tree.body):
         for bound, value in _bindings(statement):
             definitions.setdefault(bound, []).append(value)
-    return any(_accepts(value, arity, definitions, set()) for value in definitions.get(name, ()))
+    return name in _callable_names(definitions, arity)
 
 
 def _module_level(statements: list[ast.stmt]) -> Iterator[ast.stmt]:
@@ -53,13 +53,33 @@ def _bindings(statement: ast.stmt) -> Iterator[tuple[str, ast.AST]]:
             yield alias.asname or alias.name.partition(".")[0], alias
 
 
-def _accepts(value: ast.AST, arity: int, definitions: dict[str, list[ast.AST]], seen: set[str]) -> bool:
+def _callable_names(definitions: dict[str, list[ast.AST]], arity: int) -> set[str]:
+    """The names some binding of which accepts ``arity`` positional arguments: those bound to such a value
+    directly, then, backwards along ``a = b`` bindings, the names bound to one of them (a cycle of names
+    alone accepts nothing). Linear in the bindings, however they chain or fan out."""
+    aliases: dict[str, list[str]] = {}
+    found: set[str] = set()
+    for bound, values in definitions.items():
+        for value in values:
+            if isinstance(value, ast.Name) and value.id in definitions:
+                aliases.setdefault(value.id, []).append(bound)
+            elif _accepts(value, arity):
+                found.add(bound)
+    pending = list(found)
+    while pending:
+        for alias in aliases.get(pending.pop(), ()):
+            if alias not in found:
+                found.add(alias)
+                pending.append(alias)
+    return found
+
+
+def _accepts(value: ast.AST, arity: int) -> bool:
+    """Whether ``value`` (not a name bound at module level) may be called with ``arity`` arguments."""
     if isinstance(value, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
         return _arguments_accept(value.args, arity)
     if isinstance(value, ast.Name):
-        if value.id in seen or value.id not in definitions:
-            return value.id not in seen  # a builtin or a name bound some other way: decided at run time
-        return any(_accepts(other, arity, definitions, seen | {value.id}) for other in definitions[value.id])
+        return True  # a builtin or a name bound some other way: decided at run time
     return not isinstance(value, ast.Constant | ast.JoinedStr | ast.List | ast.Tuple | ast.Dict | ast.Set)
 
 

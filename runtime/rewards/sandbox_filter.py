@@ -40,6 +40,8 @@ KERNEL_FACILITIES = (
 )
 EXEC = ("execve", "execveat")
 MEMORY_PROTECTION = ("mmap", "mprotect", "pkey_mprotect")  # their third argument is the protection
+NEW_CODE = ("shmat",)
+"""Other ways to executable memory: System V shared memory attached with ``SHM_EXEC``."""
 PROT_EXEC = 0x4
 TIOCSTI = 0x5412
 """ioctl pushing bytes into a terminal's input (refused too, though the sandbox has no terminal)."""
@@ -54,9 +56,11 @@ def startup_filter() -> bytes:
 
 @functools.cache
 def exec_filter() -> bytes:
-    """BPF program that forbids executing another program, and mapping or making memory executable: once the
-    interpreter and the task's modules are loaded, no new native code can enter the process (no `dlopen` of a
-    BLAS found on the host through ctypes, no machine code written into a page), whatever Python it runs."""
+    """BPF program that forbids executing another program, and mapping or making memory executable (System V
+    shared memory is not attached at all: ``shmat`` with ``SHM_EXEC`` maps a writable segment executable):
+    once the interpreter and the task's modules are loaded, no new native code can enter the process (no
+    `dlopen` of a BLAS found on the host through ctypes, no machine code written into a page), whatever
+    Python it runs."""
     return _program(EXEC, refuse_terminal_injection=False, refuse_new_code=True)
 
 
@@ -71,6 +75,8 @@ def _program(syscalls: tuple[str, ...], refuse_terminal_injection: bool, refuse_
     if refuse_terminal_injection:
         syscall_filter.add_rule(refuse, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
     if refuse_new_code:
+        for name in NEW_CODE:
+            syscall_filter.add_rule(refuse, name)
         for name in MEMORY_PROTECTION:
             syscall_filter.add_rule(refuse, name, seccomp.Arg(2, seccomp.MASKED_EQ, PROT_EXEC, PROT_EXEC))
     memory_file = os.memfd_create("seccomp-filter")

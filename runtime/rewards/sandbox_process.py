@@ -74,13 +74,16 @@ class SandboxProcess:
     _received: int = 0
 
     def receive(self) -> bytes | Stopped:
-        """The next reply line, without its newline."""
+        """The next reply line, without its newline. Each byte is searched for the newline once, however
+        finely the interpreter splits its writes."""
+        searched = 0
         while True:
-            newline = self._buffer.find(b"\n")
+            newline = self._buffer.find(b"\n", searched)
             if newline >= 0:
                 line = bytes(self._buffer[:newline])
                 del self._buffer[:newline + 1]
                 return line
+            searched = len(self._buffer)
             next_look = min(self.deadline, time.monotonic() + CPU_CHECK_SECONDS)
             if not wait_for(self.replies, select.POLLIN, next_look):
                 if time.monotonic() >= self.deadline:
@@ -132,9 +135,9 @@ class SandboxProcess:
         if not self.weak and status.si_code == os.CLD_EXITED and status.si_status > 128:
             killed_by = status.si_status - 128  # bubblewrap reports the interpreter's death as 128 + signal
         if killed_by is not None:
-            name = signal.Signals(killed_by).name if killed_by in signal.valid_signals() else str(killed_by)
             cause = f" ({SIGNAL_CAUSES[killed_by]})" if killed_by in SIGNAL_CAUSES else ""
-            return Stopped("crashed", f"the sandboxed process was killed by {name}{cause} before replying")
+            return Stopped("crashed", f"the sandboxed process was killed by {signal_name(killed_by)}{cause} "
+                                      "before replying")
         return Stopped("crashed", f"the sandboxed process exited with status {status.si_status} "
                                   "before replying")
 
@@ -186,6 +189,15 @@ class SandboxProcess:
 
     def _wall_clock_limit(self) -> Stopped:
         return Stopped("timeout", f"stopped after the wall-clock limit of {self.limits.wall_seconds} s")
+
+
+def signal_name(number: int) -> str:
+    """``SIGKILL`` for 9, ``signal 35`` for a number without a name (real-time signals have none but the
+    first and the last, and an interpreter can exit with any status bubblewrap reports as 128 + signal)."""
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
 
 
 def process_cpu_clock(pid: int) -> int:

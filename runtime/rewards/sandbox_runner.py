@@ -39,6 +39,9 @@ _REMOVED_BUILTINS = (
     "open", "eval", "exec", "compile", "globals", "locals", "vars", "input", "breakpoint", "help",
     "exit", "quit", "copyright", "credits", "license",
 )
+_COMPILER_MODULES = ("unicodedata",)
+"""Modules CPython imports by itself while compiling ordinary code (``unicodedata`` normalises non-ASCII
+identifiers): loaded at start-up, since once armed the sandbox maps no new native code."""
 _PLAIN_SCALARS = (int, float, bool, str, type(None))
 _MAX_DEPTH = 64
 _OPEN_FILES = 64
@@ -52,6 +55,8 @@ def main(setup_json):
     requests, replies = os.fdopen(os.dup(0), "rb"), os.fdopen(os.dup(1), "wb")
     allowed = frozenset(setup["allowed_modules"])
     modules = {name: importlib.import_module(name) for name in allowed}
+    for name in _COMPILER_MODULES:
+        importlib.import_module(name)
     _limit_resources(setup["limits"])
     if setup["seccomp"]:
         _install_seccomp(bytes.fromhex(setup["seccomp"]))

@@ -78,3 +78,13 @@ def test_entry_point_may_be_bound_under_another_name():
     assert defines_function("class S:\n    def run(self, A, B):\n        pass\n\nmatmul = S().run", "matmul", 2)
     assert defines_function("if True:\n    def matmul(A, B):\n        pass", "matmul", 2)
     assert not defines_function("matmul = 3", "matmul", 2)
+
+
+def test_entry_point_through_long_or_branching_alias_chains_is_decided_at_once():
+    chain = "".join(f"a{i} = a{i + 1}\n" for i in range(3000))
+    assert defines_function(f"matmul = a0\n{chain}def a3000(A, B):\n    pass", "matmul", 2)
+    assert not defines_function(f"matmul = a0\n{chain}a3000 = None", "matmul", 2)
+    fan_out = "".join(f"a{i} = a{i + 1}\na{i} = a{i + 1}\n" for i in range(64))  # 2**64 chains of aliases
+    assert not defines_function(f"matmul = a0\n{fan_out}a64 = None", "matmul", 2)
+    assert defines_function(f"matmul = a0\nmatmul = len\n{fan_out}a64 = None", "matmul", 2)
+    assert not defines_function("matmul = a\na = matmul", "matmul", 2)

@@ -285,3 +285,19 @@ def test_no_new_native_code_can_enter_the_process():
     assert attempts[:2] == [errno.EPERM, errno.EPERM], "no page becomes executable"
     assert attempts[2] != "done", "no shared library can be loaded (dlopen maps code)"
     assert attempts[3] == "ImportError", "nor a C extension module that was not imported before the submission"
+
+
+def test_no_shared_memory_can_be_attached_as_code():
+    attempts = output_of('''
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.shmat.restype = ctypes.c_void_p
+        libc.shmat.argtypes = [ctypes.c_int, ctypes.c_void_p, ctypes.c_int]
+
+        def escaped():
+            segment = libc.shmget(0, 4096, 0o1700)  # IPC_PRIVATE, IPC_CREAT | rwx
+            attached = libc.shmat(segment, None, 0o100000)  # SHM_EXEC: writable and executable
+            return [segment >= 0, attached in (None, 2**64 - 1) and ctypes.get_errno()]
+    ''')
+    assert attempts == [True, errno.EPERM], "System V shared memory is never attached (SHM_EXEC would run it)"

@@ -157,3 +157,31 @@ def test_cheating_matmul_scores_no_better_than_the_honest_one(cheat, quick_matmu
 
 def _accept_everything(source, allowed_modules):
     return Verdict(())
+
+
+@pytest.mark.parametrize("status", [128 + 35, 128 + 40, 255])
+def test_an_exit_status_that_reads_as_an_unnamed_signal_is_a_crash_not_an_exception(status):
+    outcome = run(escaping(f'''
+        import os
+
+        def escaped():
+            os._exit({status})
+    '''), [()])
+    assert outcome.status == "crashed" and f"signal {status - 128}" in outcome.error
+
+
+def test_a_reply_written_one_byte_at_a_time_is_read_whole():
+    outcome = run(escaping('''
+        import json, os, sys
+
+        def escaped():
+            frame = sys._getframe()
+            while "replies" not in frame.f_locals:  # the runner's main
+                frame = frame.f_back
+            request, replies = frame.f_locals["request"], frame.f_locals["replies"].fileno()
+            line = (json.dumps({"id": request["id"], "status": "ok", "output": [0.5] * 2000}) + "\\n").encode()
+            for index in range(len(line)):
+                os.write(replies, line[index:index + 1])
+            os._exit(0)
+    '''), [()])
+    assert outcome.calls and outcome.calls[0].output == [0.5] * 2000, outcome

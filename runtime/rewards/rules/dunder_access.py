@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ast
+
 from runtime.rewards.identifier_rule import ForbiddenIdentifierRule
 
 _ARITHMETIC = ("add", "sub", "mul", "matmul", "truediv", "floordiv", "mod", "divmod", "pow", "lshift",
@@ -40,8 +42,11 @@ class DunderAccess(ForbiddenIdentifierRule):
     ``__getattribute__`` to attributes named at run time, ``__traceback__`` and ``__code__`` to frames and
     code. They are rejected when used, however spelled (as a name, an attribute, a pattern keyword, a
     getattr or setattr literal, a ``str.format`` field or a dataclass field). Writing ``__class__`` is
-    rejected too: it turns any object into an instance of a class whose code reads what it likes from it.
-    Defining a special method is always allowed."""
+    rejected too: it turns any object into an instance of a class whose code reads what it likes from it;
+    and so is binding the name ``__class__`` (``@property def __class__`` in a class body), which makes
+    instances lie about their class to the library code that asks (dataclasses asks for a field default's
+    ``__class__`` while it generates code from the field names). Defining any other special method is
+    allowed."""
 
     name = "dunder-access"
     MESSAGE = "`{identifier}` reaches interpreter internals; use ordinary names and attributes"
@@ -71,7 +76,11 @@ class DunderAccess(ForbiddenIdentifierRule):
         "def retype(thing, cls):\n    thing.__class__ = cls",
         "def retype(thing, cls):\n    object.__setattr__(thing, '__class__', cls)",
         "from dataclasses import dataclass\n@dataclass\nclass Peek:\n    __args__: tuple",
+        "class Liar:\n    @property\n    def __class__(self):\n        return int",
+        "class Liar:\n    __class__ = int",
     )
+    CLASS_BINDING_MESSAGE = ("binding `__class__` makes objects lie about their class to the code that asks for "
+                             "it; give it another name")
 
     def forbids_attribute_write(self, identifier: str) -> bool:
         return identifier == "__class__" or self.forbids_attribute(identifier)
@@ -79,3 +88,14 @@ class DunderAccess(ForbiddenIdentifierRule):
     def forbids_attribute(self, identifier: str) -> bool:
         return (len(identifier) > 4 and identifier.startswith("__") and identifier.endswith("__")
                 and identifier not in ORDINARY_DUNDERS)
+
+    def visit_Name(self, node: ast.Name) -> None:
+        super().visit_Name(node)
+        if node.id == "__class__" and not isinstance(node.ctx, ast.Load):
+            self.report(node, self.CLASS_BINDING_MESSAGE)
+
+    def visit_FunctionDef(self, node: ast.FunctionDef | ast.AsyncFunctionDef) -> None:
+        if node.name == "__class__":
+            self.report(node, self.CLASS_BINDING_MESSAGE)
+
+    visit_AsyncFunctionDef = visit_FunctionDef
