@@ -30,16 +30,20 @@ class _ConfigFields(GRPOFields, TrainingFields):
     """TRL's fields (TrainingFields first, then GRPOFields: the dataclass order follows the bases in reverse),
     then ours."""
 
-    # LoRA (ours; defaults as TRL's ModelConfig)
-    lora_r: int = field(default=16, metadata={"help": "LoRA rank."})
-    lora_alpha: int = field(default=32, metadata={"help": "LoRA alpha; adapters are scaled by lora_alpha / lora_r."})
-    lora_dropout: float = field(default=0.05, metadata={"help": "Dropout applied to the LoRA input, in [0, 1)."})
+    # LoRA (ours; names and defaults as TRL's ModelConfig). Not `__init__` parameters of the dataclass, so that TRL's
+    # `TrlParser((ScriptArguments, GRPOConfig, ModelConfig))`, which skips such fields, does not declare them twice;
+    # `GRPOConfig(lora_r=...)` takes them all the same.
+    lora_r: int = field(default=16, init=False, metadata={"help": "LoRA rank."})
+    lora_alpha: int = field(default=32, init=False,
+                            metadata={"help": "LoRA alpha; adapters are scaled by lora_alpha / lora_r."})
+    lora_dropout: float = field(default=0.05, init=False,
+                                metadata={"help": "Dropout applied to the LoRA input, in [0, 1)."})
     lora_target_modules: list[str] = field(
-        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"],
+        default_factory=lambda: ["q_proj", "k_proj", "v_proj", "o_proj"], init=False,
         metadata={"help": "Names of the linear modules that get LoRA adapters (default: the attention projections)."},
     )
     lora_target_parameters: list[str] = field(
-        default_factory=list,
+        default_factory=list, init=False,
         metadata={
             "help": "Parameters that get LoRA adapters, as peft's LoraConfig.target_parameters (names or name "
             "suffixes): 'mlp.experts.gate_up_proj mlp.experts.down_proj' adapts every expert, in full precision or "
@@ -74,6 +78,8 @@ class _ConfigFields(GRPOFields, TrainingFields):
     def __post_init__(self) -> None:
         """TRL's conversions, then every check; one `GRPOConfigError` lists all problems. (Here, not on
         GRPOConfig: the generated `__init__` calls the `__post_init__` its own class has.)"""
+        for name, value in self.__dict__.pop("_lora_arguments", {}).items():
+            setattr(self, name, value)
         problems = normalise(self)
         problems += find_problems(self)
         if problems:
@@ -81,6 +87,8 @@ class _ConfigFields(GRPOFields, TrainingFields):
 
 
 _FIELD_NAMES = frozenset(config_field.name for config_field in dataclasses.fields(_ConfigFields))
+_LORA_FIELDS = frozenset(config_field.name for config_field in dataclasses.fields(_ConfigFields)
+                         if not config_field.init)
 
 
 class GRPOConfig(_ConfigFields):
@@ -89,12 +97,18 @@ class GRPOConfig(_ConfigFields):
 
     `GRPOConfig(**kwargs)` takes the fields by name (positionally in field order, output_dir first); TRL's fields
     that are not ours are refused or ignored as `runtime.grpo.trl_fields` says. `__post_init__` converts values as
-    TRL does and raises one `GRPOConfigError` listing every problem. It stays a dataclass: `dataclasses.fields`,
-    `replace` and `asdict` work.
+    TRL does and raises one `GRPOConfigError` listing every problem. It stays a dataclass: `dataclasses.fields` and
+    `asdict` work; `replaced(**changes)` is `dataclasses.replace` that also keeps (or changes) the lora_* fields.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.__dict__["_lora_arguments"] = {name: kwargs.pop(name) for name in _LORA_FIELDS if name in kwargs}
         super().__init__(*args, **accepted_arguments(kwargs, _FIELD_NAMES))
+
+    def replaced(self, **changes: Any) -> GRPOConfig:
+        """A checked copy with `changes` applied (any field, lora_* included)."""
+        values = {config_field.name: getattr(self, config_field.name) for config_field in dataclasses.fields(self)}
+        return GRPOConfig(**{**values, **changes})
 
     @property
     def global_batch_size(self) -> int:

@@ -149,6 +149,11 @@ class TrainingFields:
             "installed) or none. A name or a list of names."
         },
     )
+    resume_from_checkpoint: str | None = field(
+        default=None,
+        metadata={"help": "A checkpoint for the script to pass to trainer.train(resume_from_checkpoint=...), as "
+                  "transformers' field: the trainer itself does not read it (rewrite train: --resume)."},
+    )
     run_name: str | None = field(
         default=None, metadata={"help": "A name for the run, given to wandb; None: the output directory's name."}
     )

@@ -43,3 +43,8 @@ class GRPORewardError(GRPOInputError):
 
 class GRPOInterrupted(GRPOError, RunInterrupted):
     """Training was stopped with Ctrl-C after saving the last completed step; the message says how to resume."""
+
+
+class GRPOUnsupportedError(GRPOError, AttributeError):
+    """A TRL / transformers `Trainer` attribute or argument this trainer does not have; the message says what to use
+    instead. An AttributeError, so that `hasattr` and `getattr(trainer, name, default)` keep working."""

@@ -17,7 +17,7 @@ def plot_reward_curve(records: list[dict], path: Path) -> None:
     FigureCanvasAgg(figure)
     axes = figure.subplots()
     steps = [record["step"] for record in records]
-    axes.plot(steps, [record["reward_mean"] for record in records], label="reward (weighted sum)", linewidth=2)
+    axes.plot(steps, [record["reward"] for record in records], label="reward (weighted sum)", linewidth=2)
     function_keys = sorted({key for record in records for key in record if key.startswith(REWARD_PREFIX)})
     if len(function_keys) > 1:
         for key in function_keys:

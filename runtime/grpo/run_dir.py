@@ -23,7 +23,7 @@ from runtime.grpo.run_log import RUN_OUTPUTS
 RESUMABLE_CHANGES = (
     "output_dir", "logging_steps", "save_steps", "save_total_limit", "save_strategy", "use_cpu", "fsdp", "max_steps",
     "num_train_epochs", "report_to", "log_completions", "num_completions_to_print", "eval_strategy", "eval_steps",
-    "per_device_eval_batch_size", "num_generations_eval", "logging_dir", "run_name",
+    "per_device_eval_batch_size", "num_generations_eval", "logging_dir", "run_name", "resume_from_checkpoint",
 )
 # N processes with gradient accumulation A train as one process with N * A: the identity keeps the product.
 ACCUMULATION_KEY = "gradient_accumulation_steps * processes"

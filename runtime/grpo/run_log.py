@@ -68,10 +68,10 @@ class RunLog:
         if self.wandb_run is not None:
             self.wandb_run.log({key: value for key, value in record.items() if key != "step"}, step=step)
         self.progress.update(1)
-        self.progress.set_postfix(reward=f"{record['reward_mean']:.3f}", loss=f"{record['loss']:.4f}")
+        self.progress.set_postfix(reward=f"{record['reward']:.3f}", loss=f"{record['loss']:.4f}")
         if step % self.logging_steps == 0:
             self.progress.write(
-                f"step {step}: reward {record['reward_mean']:.4f} ± {record['reward_std']:.4f}, "
+                f"step {step}: reward {record['reward']:.4f} ± {record['reward_std']:.4f}, "
                 f"loss {record['loss']:.4f}, {record['completion_length']:.1f} tokens per completion, "
                 f"{record['tokens_per_second']:.0f} tokens/s"
             )

@@ -182,14 +182,23 @@ class PendingLogs:
 def reward_metrics(
     per_func_rewards: torch.Tensor, rewards: torch.Tensor, names: list[str], num_generations: int
 ) -> dict[str, float]:
-    """TRL's reward metrics: the mean (weighted-sum) reward, the mean of the groups' standard deviations, the
-    fraction of groups whose rewards are all equal (they teach nothing), and each function's mean."""
+    """TRL's reward metrics, under TRL's names: `reward` and `reward_std` (the mean and standard deviation of the
+    weighted-sum rewards over the batch), `frac_reward_zero_std` (the fraction of groups whose rewards are all
+    equal: they teach nothing), and each function's `rewards/NAME/mean` and `rewards/NAME/std`; NaN (None) rewards
+    are left out."""
     group_std = rewards.view(-1, num_generations).std(dim=1)
     metrics = {
-        "reward_mean": rewards.nanmean().item(),
-        "reward_std": group_std.nanmean().item(),
+        "reward": rewards.nanmean().item(),
+        "reward_std": _nanstd(rewards),
         "frac_reward_zero_std": (group_std == 0).float().mean().item(),
     }
     for index, name in enumerate(names):
         metrics[f"rewards/{name}/mean"] = per_func_rewards[:, index].nanmean().item()
+        metrics[f"rewards/{name}/std"] = _nanstd(per_func_rewards[:, index])
     return metrics
+
+
+def _nanstd(values: torch.Tensor) -> float:
+    """The (Bessel-corrected) standard deviation of the values that are not NaN, as TRL's nanstd."""
+    kept = values[~values.isnan()]
+    return kept.std().item() if kept.numel() > 1 else math.nan

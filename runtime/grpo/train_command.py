@@ -120,7 +120,7 @@ def run_train(args: argparse.Namespace) -> int:
     finally:
         distributed.shutdown()
     if records and distributed.is_main:
-        print(f"step {records[-1]['step']}: reward {records[-1]['reward_mean']:.4f}; outputs in {config.output_dir}")
+        print(f"step {records[-1]['step']}: reward {records[-1]['reward']:.4f}; outputs in {config.output_dir}")
     return 0
 
 

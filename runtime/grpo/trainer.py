@@ -53,12 +53,13 @@ from runtime.grpo.trainer_setup import (
     steps_per_round,
     total_steps,
 )
+from runtime.grpo.trl_trainer_surface import TrainerSurface, TrainResult, refuse_unsupported_arguments
 
 # Loss types whose value is a mean over one micro-batch: TRL divides them by the accumulation steps.
 _MICRO_BATCH_MEAN_LOSSES = ("grpo", "bnpo", "dr_grpo")
 
 
-class GRPOTrainer:
+class GRPOTrainer(TrainerSurface):
     """Trains LoRA adapters of `model` on `train_dataset` to maximise `reward_funcs`; TRL's argument order.
 
     Args:
@@ -77,7 +78,12 @@ class GRPOTrainer:
         callbacks: transformers `TrainerCallback`s (`runtime.grpo.trainer_events`).
         optimizers: (optimizer, lr_scheduler) to use instead of those `optim` and `lr_scheduler_type` build; the
             optimizer must hold the trainable (adapter) parameters.
+        quantization_config, tools, rollout_func, environment_factory: TRL's; only None (each refused with what
+            to do instead: `runtime.grpo.trl_trainer_surface`).
         peft_config: a peft `LoraConfig`; None builds one from the config's lora_* fields.
+
+    TRL / transformers `Trainer` attributes that it does not have (`accelerator`, `push_to_hub`, ...) raise
+    `GRPOUnsupportedError` saying what to use instead.
     """
 
     def __init__(
@@ -91,8 +97,14 @@ class GRPOTrainer:
         reward_processing_classes: Any = None,
         callbacks: Sequence[Any] | None = None,
         optimizers: tuple[Any, Any] = (None, None),
+        quantization_config: Any = None,
         peft_config: Any = None,
+        tools: Any = None,
+        rollout_func: Any = None,
+        environment_factory: Any = None,
     ) -> None:
+        refuse_unsupported_arguments(quantization_config=quantization_config, tools=tools, rollout_func=rollout_func,
+                                     environment_factory=environment_factory)
         self.args, lora_config = lora_config_for(checked_args(args), peft_config)
         self.reward_funcs = resolved_reward_funcs(reward_funcs, self.args.reward_weights, reward_processing_classes)
         self.reward_names = [reward_function_name(func) for func in self.reward_funcs]
@@ -101,27 +113,28 @@ class GRPOTrainer:
         seed_everything(self.args.seed)  # before the adapters are initialised, as transformers' Trainer does
         self.sharded_base: ShardedBase | None = None
         if self.args.fsdp:
-            self.model, model_source, self.sharded_base = load_sharded_policy(model, self.distributed)
+            self.rewritten, model_source, self.sharded_base = load_sharded_policy(model, self.distributed)
         else:
-            self.model, model_source = load_policy(model, self.args)
+            self.rewritten, model_source = load_policy(model, self.args)
         if processing_class is None and isinstance(model_source, Path) and needs_tokenizer(train_dataset):
             processing_class = load_tokenizer(model_source)  # as TRL, the model's own tokenizer by default
             self.processing_class = processing_class
         self.stop_token_ids, self.pad_token_id = special_token_ids(model_source, processing_class)
-        self.args.check_model_dtype(self.model.spec.dtype)
-        self.policy = attach_lora(self.model, self.args, lora_config)
+        self.args.check_model_dtype(self.rewritten.spec.dtype)
+        self.policy = attach_lora(self.rewritten, self.args, lora_config)
         if self.args.embedding_offload:
-            offload_embedding(self.model)
+            offload_embedding(self.rewritten)
         prompt_options = dict(
             processing_class=processing_class, max_prompt_length=self.args.max_prompt_length,
-            vocab_size=self.model.spec.vocab_size, chat_template_kwargs=self.args.chat_template_kwargs,
-            context_length=self.model.spec.max_position_embeddings,
+            vocab_size=self.rewritten.spec.vocab_size, chat_template_kwargs=self.args.chat_template_kwargs,
+            context_length=self.rewritten.spec.max_position_embeddings,
             max_completion_length=self.args.max_completion_length,
         )
-        self.dataset = PromptDataset(checked_train_dataset(train_dataset), **prompt_options)
+        self.train_dataset = checked_train_dataset(train_dataset)
+        self.dataset = PromptDataset(self.train_dataset, **prompt_options)
         self.eval_dataset = None if eval_dataset is None else PromptDataset(eval_dataset, **prompt_options)
         lockstep_group = self.sharded_base.process_group if self.sharded_base is not None else None
-        self.engine = GenerationEngine(self.model, compile=False if self.args.fsdp else None,
+        self.engine = GenerationEngine(self.rewritten, compile=False if self.args.fsdp else None,
                                        lockstep_group=lockstep_group)
         self.steps_per_generation = self.args.resolved_steps_per_generation(self.distributed.world_size)
         self.steps_per_round = steps_per_round(self.args, self.steps_per_generation)
@@ -133,16 +146,16 @@ class GRPOTrainer:
             interval_in_steps(value, self.max_steps) if value else 0
             for value in (self.args.logging_steps, self.args.save_steps, self.args.eval_steps)
         )
-        self.trainable_parameters = [parameter for parameter in self.model.parameters() if parameter.requires_grad]
+        self.trainable_parameters = [parameter for parameter in self.rewritten.parameters() if parameter.requires_grad]
         self.activation_offload = (
-            ActivationOffload(list(self.model.parameters())) if self.args.activation_offloading else None
+            ActivationOffload(list(self.rewritten.parameters())) if self.args.activation_offloading else None
         )
         self.distributed.broadcast_parameters(self.trainable_parameters)
         optimizer, lr_scheduler = optimizers
         self.optimizer = optimizer if optimizer is not None else build_optimizer(self.args, self.trainable_parameters)
         self.lr_scheduler = (lr_scheduler if lr_scheduler is not None
                              else build_scheduler(self.args, self.optimizer, self.max_steps))
-        self.identity = run_identity(self.args, self.reward_names, self.model.manifest, self.distributed.world_size)
+        self.identity = run_identity(self.args, self.reward_names, self.rewritten.manifest, self.distributed.world_size)
         self.global_step = 0
         self.generation_batch: GenerationBatch | None = None
         self.events = TrainingEvents(self.args, callbacks, self.max_steps, self.distributed.is_main,
@@ -154,15 +167,11 @@ class GRPOTrainer:
                                        self._base_gathered, self.state)
         self.events.fire("on_init_end")
 
-    @property
-    def state(self) -> Any:
-        """transformers' `TrainerState` of the run: global_step, max_steps, epoch, log_history, ..."""
-        return self.events.state
-
     def train(
         self, resume_from_checkpoint: bool | str | Path | None = None, overwrite_output_dir: bool = False
-    ) -> list[dict]:
-        """Run to `max_steps`, checkpointing every `save_steps` and at the end; returns this call's log records.
+    ) -> TrainResult:
+        """Run to `max_steps`, checkpointing every `save_steps` and at the end; returns this call's log records, a
+        list that also has `TrainOutput`'s global_step, training_loss and metrics.
 
         `resume_from_checkpoint=True` continues from the newest complete checkpoint in `output_dir` (a path: that
         checkpoint); the result equals an uninterrupted run's, and a larger `max_steps` continues the run.
@@ -199,7 +208,7 @@ class GRPOTrainer:
             if run_log is not None:
                 run_log.close()
         self.events.fire("on_train_end")
-        return records
+        return TrainResult(records, self.global_step, time.perf_counter() - started, self.state.epoch)
 
     def _train_one_step(self, output_dir: Path, elapsed_before: float, started: float, run_log: RunLog | None) -> dict:
         """One optimizer step with its events, log record, evaluation and checkpoint."""
@@ -240,7 +249,7 @@ class GRPOTrainer:
         position = self.global_step % self.steps_per_round
         if position == 0 or self.generation_batch is None:
             self.generation_batch = self.generate_and_score(self.global_step + 1)
-        self.model.train()
+        self.rewritten.train()
         totals: dict[str, float] = {}
         accumulation_steps = self.args.gradient_accumulation_steps
         windows = self.steps_per_generation // accumulation_steps
@@ -295,7 +304,7 @@ class GRPOTrainer:
             attention_mask=completions.attention_mask,
             prompt_length=completions.prompt_length,
             completion_mask=completion_mask,
-            advantages=compute_advantages(rewards, args.num_generations, args.scale_rewards).to(self.model.device),
+            advantages=compute_advantages(rewards, args.num_generations, args.scale_rewards).to(self.rewritten.device),
             old_per_token_logps=None,
             ref_per_token_logps=None,
             num_items_in_batch=int(completion_mask.sum()),
@@ -335,7 +344,7 @@ class GRPOTrainer:
         is the sum of its micro-batches' losses over all processes, and the gradients are summed."""
         args = self.args
         per_token_logps = completion_logprobs(
-            self.model, micro_batch.input_ids, micro_batch.attention_mask, micro_batch.prompt_length,
+            self.rewritten, micro_batch.input_ids, micro_batch.attention_mask, micro_batch.prompt_length,
             temperature=args.temperature, chunk_size=args.logprob_chunk_size,
             gradient_checkpointing=args.gradient_checkpointing, activation_offload=self.activation_offload,
         )
@@ -372,7 +381,7 @@ class GRPOTrainer:
             "step": self.global_step,
             **metrics,
             "tokens_per_second": metrics["completion_tokens"] / step_seconds,
-            "peak_memory_bytes": _peak_memory_bytes(self.model.device),
+            "peak_memory_bytes": _peak_memory_bytes(self.rewritten.device),
             "elapsed_seconds": elapsed,
         }
         self.state.log_history.append(record)
@@ -413,7 +422,7 @@ class GRPOTrainer:
                 own = self.distributed.own_micro_batches(micro_batches[window * per_window : (window + 1) * per_window],
                                                          self.args.gradient_accumulation_steps)
                 logps = torch.cat([
-                    completion_logprobs(self.model, part.input_ids, part.attention_mask, part.prompt_length,
+                    completion_logprobs(self.rewritten, part.input_ids, part.attention_mask, part.prompt_length,
                                         temperature=self.args.temperature, chunk_size=self.args.logprob_chunk_size)
                     for part in own
                 ])

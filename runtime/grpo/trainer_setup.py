@@ -6,7 +6,6 @@ dataset where the config goes, a reward model, or a peft config of another kind 
 
 from __future__ import annotations
 
-import dataclasses
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -75,8 +74,8 @@ def lora_config_for(args: GRPOConfig, peft_config: Any) -> tuple[GRPOConfig, Lor
                               "trainer trains LoRA adapters.")
     targets = peft_config.target_modules
     targets = [targets] if isinstance(targets, str) else sorted(targets or [])
-    args = dataclasses.replace(
-        args, lora_r=peft_config.r, lora_alpha=peft_config.lora_alpha, lora_dropout=peft_config.lora_dropout,
+    args = args.replaced(
+        lora_r=peft_config.r, lora_alpha=peft_config.lora_alpha, lora_dropout=peft_config.lora_dropout,
         lora_target_modules=targets or args.lora_target_modules,
         lora_target_parameters=sorted(_as_list(peft_config.target_parameters or [])),
     )

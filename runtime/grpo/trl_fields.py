@@ -133,7 +133,6 @@ IGNORED: dict[str, tuple[Any, str]] = {
     "do_train": (False, "trainer.train() trains"),
     "do_eval": (False, "eval_strategy decides when to evaluate"),
     "do_predict": (False, "GRPO has no prediction step"),
-    "resume_from_checkpoint": (None, "as in transformers, the trainer reads trainer.train(resume_from_checkpoint=...)"),
 }
 
 

@@ -25,7 +25,7 @@ TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--np
 STEPS = 3
 # Generous for two cold processes on two busy cores; a hang would wait for the 30-minute collective timeout.
 RUN_TIMEOUT_SECONDS = 120
-LOGGED_METRICS = ("reward_mean", "reward_std", "loss", "grad_norm", "completion_tokens", "clip_ratio/region_mean")
+LOGGED_METRICS = ("reward", "reward_std", "loss", "grad_norm", "completion_tokens", "clip_ratio/region_mean")
 
 
 def train_arguments(checkpoint: Path, output_dir: Path, *extra: str) -> list[str]:

@@ -36,7 +36,7 @@ def test_forty_steps_on_the_tiny_preset_raise_the_target_token_reward(tmp_path, 
     arguments = ["train", "--preset", "tiny", "--task", "target-token", "--steps", "40", "--seed", "0",
                  "--out", str(tmp_path), *quantize]
     assert main(arguments) == 0
-    rewards = [record["reward_mean"] for record in read_log(tmp_path / "log.jsonl")]
+    rewards = [record["reward"] for record in read_log(tmp_path / "log.jsonl")]
     print(f"first 5 steps {mean(rewards[:5]):.3f}, last 5 {mean(rewards[-5:]):.3f}, "
           f"{time.perf_counter() - started:.0f} s with the build")
     assert len(rewards) == 40

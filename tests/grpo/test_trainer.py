@@ -13,10 +13,10 @@ from runtime.grpo.trainer import GRPOTrainer
 from tests.grpo.tiny_run import TARGET_TOKEN, even_token_reward, tiny_config, toy_dataset
 
 LOGGED_FIELDS = {
-    "step", "reward_mean", "reward_std", "frac_reward_zero_std", "rewards/even_token_reward/mean", "loss", "kl",
-    "clip_ratio/low_mean", "clip_ratio/high_mean", "clip_ratio/region_mean", "clip_ratio/low_min",
-    "clip_ratio/high_max", "completion_length", "completion_tokens", "tokens_per_second", "peak_memory_bytes",
-    "learning_rate", "grad_norm", "elapsed_seconds",
+    "step", "reward", "reward_std", "frac_reward_zero_std", "rewards/even_token_reward/mean",
+    "rewards/even_token_reward/std", "loss", "kl", "clip_ratio/low_mean", "clip_ratio/high_mean",
+    "clip_ratio/region_mean", "clip_ratio/low_min", "clip_ratio/high_max", "completion_length", "completion_tokens",
+    "tokens_per_second", "peak_memory_bytes", "learning_rate", "grad_norm", "elapsed_seconds",
 }
 
 
@@ -47,14 +47,14 @@ def test_log_jsonl_has_one_record_per_step_with_every_field(finished_run):
     assert logged[0]["kl"] is None, "beta == 0 computes no reference log-probs, so no KL"
     assert logged[-1]["elapsed_seconds"] > logged[0]["elapsed_seconds"] > 0
     assert logged[0]["peak_memory_bytes"] > 0
-    assert [record["reward_mean"] for record in logged] == [record["reward_mean"] for record in records]
+    assert [record["reward"] for record in logged] == [record["reward"] for record in records]
 
 
 def test_tensorboard_events_and_the_reward_curve_are_written(finished_run):
     _, output_dir, _ = finished_run
     events = EventAccumulator(str(output_dir / "tensorboard"))
     events.Reload()
-    assert [event.step for event in events.Scalars("reward_mean")] == [1, 2, 3]
+    assert [event.step for event in events.Scalars("reward")] == [1, 2, 3]
     assert (output_dir / "reward_curve.png").read_bytes().startswith(b"\x89PNG")
 
 
@@ -71,7 +71,7 @@ def test_the_checkpointed_adapter_loads_on_the_transformers_model(finished_run, 
     ids = torch.randint(3, 512, (2, 10), generator=torch.Generator().manual_seed(0))
     trainer.model.eval()
     with torch.no_grad():
-        ours = trainer.model(ids)
+        ours = trainer.rewritten(ids)
         torch.testing.assert_close(hf.eval()(ids).logits, ours, atol=1e-4, rtol=0)
         with hf.disable_adapter():
             assert (hf(ids).logits - ours).abs().max() > 1e-4, "three steps moved the adapter"

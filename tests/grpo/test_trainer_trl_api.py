@@ -118,7 +118,7 @@ class Recorder(TrainerCallback):
         self.events.append(("save", state.global_step))
 
     def on_evaluate(self, args, state, control, metrics=None, **kwargs):
-        self.events.append(("evaluate", "eval_reward_mean" in metrics))
+        self.events.append(("evaluate", "eval_reward" in metrics))
 
     def on_train_end(self, args, state, control, **kwargs):
         self.events.append(("train_end", state.global_step))
@@ -133,7 +133,7 @@ def test_callbacks_hear_each_step_and_can_stop_the_run(lora_checkpoint, tmp_path
     assert recorder.events == [("log", 1), ("step_end", 1), ("evaluate", True), ("log", 2), ("step_end", 2),
                                ("evaluate", True), ("save", 2), ("train_end", 2)]
     assert (tmp_path / "checkpoint-2").is_dir()
-    assert any("eval_reward_mean" in record for record in trainer.state.log_history)
+    assert any("eval_reward" in record for record in trainer.state.log_history)
 
 
 def test_a_larger_max_steps_continues_a_finished_run(lora_checkpoint, tmp_path):
