@@ -12,6 +12,7 @@ from runtime.generate_command import register as register_generate
 from runtime.grpo.train_command import register as register_train
 from runtime.rewards.check_command import register as register_reward_check
 
+from .cli_types import device_name, non_negative_int
 from .errors import RewriteError, RunInterrupted
 
 # Every module imported above builds its parser from argparse and plain data: torch and the rest are imported by
@@ -36,7 +37,7 @@ def _add_build(subparsers) -> None:
     parser.add_argument("--out", required=True, help="output checkpoint directory")
     parser.add_argument("--passes", default="default", help="comma list of passes, 'none', or 'default' (all)")
     parser.add_argument("--dtype", help="float32 (CPU default), bfloat16 (CUDA default) or float16")
-    parser.add_argument("--device", default="cpu", help="device to build on (cpu, cuda)")
+    parser.add_argument("--device", default="cpu", type=device_name, help="device to build on (cpu, cuda)")
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     parser.add_argument("--no-verify", action="store_true", help="skip checking each pass numerically")
     parser.add_argument("--quantize", help="nf4: attention projections and experts in bitsandbytes 4-bit NF4 "
@@ -73,10 +74,10 @@ def _add_check(subparsers) -> None:
         "window, prefill then decode steps. Exits 1 when any error exceeds the tolerance.",
     )
     parser.add_argument("checkpoint", help="checkpoint directory written by `rewrite build`")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", type=device_name, help="device to run both models on (cpu, cuda)")
     parser.add_argument("--tolerance", type=float, help="on errors scaled by max(1, max |eager|): the max "
                         "difference in float32 (default 1e-5), the mean difference in bf16/fp16 (default 0.15)")
-    parser.add_argument("--decode-steps", type=int, default=3)
+    parser.add_argument("--decode-steps", type=non_negative_int, default=3, help="decode steps after the prefill")
     parser.add_argument("--json", action="store_true", help="print the full result as JSON")
     parser.set_defaults(func=_run_check)
 

@@ -16,6 +16,8 @@ import json
 import sys
 from pathlib import Path
 
+from rewrite.cli_types import device_name
+
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Add the ``generate`` subcommand to a CLI's subparsers; its ``func`` returns the exit status."""
@@ -31,7 +33,7 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--temperature", type=float, default=1.0,
                         help="sampling temperature; 0 is greedy (default 1)")
     parser.add_argument("--seed", type=int, help="seed of the sampling, for a repeatable reply")
-    parser.add_argument("--device", help="cpu or cuda (default: cuda when available)")
+    parser.add_argument("--device", type=device_name, help="cpu or cuda (default: cuda when available)")
     parser.add_argument("--show-thinking", action="store_true", help="stream the analysis channel to stderr too")
     parser.add_argument("--json", action="store_true", help="print one JSON object at the end instead of streaming")
     parser.set_defaults(func=run_generate)

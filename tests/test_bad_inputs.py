@@ -1,6 +1,9 @@
 """Every bad input gets a clear message that says what to do, and loses nothing."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
@@ -142,3 +145,41 @@ def test_forward_refuses_empty_and_misshapen_batches(tiny_checkpoint):
         model(torch.zeros(0, 4, dtype=torch.long))
     with pytest.raises(InputError, match="attention_mask shape"):
         model(torch.zeros(2, 4, dtype=torch.long), torch.ones(2, 5, dtype=torch.long))
+
+
+@pytest.mark.parametrize(("arguments", "message"), [
+    (["build", "--preset", "tiny", "--out", "X", "--device", "nosuchdevice"],
+     "argument --device: 'nosuchdevice' is not a device: use cpu, cuda or cuda:N"),
+    (["check", "D", "--decode-steps", "-1"], "argument --decode-steps: -1 is negative: pass 0 or more"),
+])
+def test_bad_option_values_are_usage_errors_that_say_what_to_pass(arguments, message, capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(arguments)
+    assert exit_.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_training_into_a_file_is_refused_before_anything_is_built(tmp_path, capsys):
+    output = tmp_path / "a-file"
+    output.write_text("keep me")
+    assert main(["train", "--preset", "tiny", "--task", "target-token", "--steps", "1", "--out", str(output)]) == 2
+    assert f"{output} is a file, not a directory" in capsys.readouterr().err
+    assert output.read_text() == "keep me"
+
+
+def test_errors_of_the_judge_are_errors_of_the_toolkit():
+    from rewrite import RewriteError
+    from runtime.rewards import RewardsError
+
+    assert issubclass(RewardsError, RewriteError)
+
+
+def test_the_next_build_removes_what_a_killed_build_left_behind(tmp_path):
+    killed = subprocess.Popen([sys.executable, "-c", "pass"])
+    killed.wait()  # a pid that no longer runs
+    leftover = tmp_path / f".out.partial-{killed.pid}-deadbeef"
+    leftover.mkdir()
+    (leftover / "model.safetensors").write_bytes(b"half written")
+    running = tmp_path / f".out.partial-{os.getpid()}-cafecafe"  # a live writer's (this process's): kept
+    running.mkdir()
+    build(tmp_path / "out", preset="tiny", passes="none", verify=False)
+    assert not leftover.exists() and running.exists()

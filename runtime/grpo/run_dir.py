@@ -41,6 +41,13 @@ def run_identity(config: GRPOConfig, reward_names: list[str], model_manifest: di
     return json.loads(json.dumps({"config": settings, "reward_functions": reward_names, "model": model}))
 
 
+def check_output_dir(output_dir: Path) -> None:
+    """Raise `GRPOOutputDirError` when `output_dir` is something other than a directory (a file, say)."""
+    if output_dir.exists() and not output_dir.is_dir():
+        raise GRPOOutputDirError(f"{output_dir} is a file, not a directory: pass a directory for the run's outputs "
+                                 "(--out), new or holding this run.")
+
+
 def prepare_output_dir(
     output_dir: Path, identity: dict, resume_from_checkpoint: bool | str | Path | None, overwrite: bool
 ) -> Path | None:
@@ -50,6 +57,7 @@ def prepare_output_dir(
     a path for that checkpoint. Raises `GRPOOutputDirError` when resuming another run, or when starting afresh
     over another run's outputs without `overwrite`.
     """
+    check_output_dir(output_dir)
     output_dir.mkdir(parents=True, exist_ok=True)
     remove_temporaries(output_dir)
     checkpoints = list_checkpoints(output_dir)

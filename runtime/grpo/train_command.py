@@ -94,11 +94,13 @@ def run_train(args: argparse.Namespace) -> int:
     from rewrite.manifest import read_manifest
     from runtime.grpo.dataset_files import load_dataset_file
     from runtime.grpo.distributed import Distributed
+    from runtime.grpo.run_dir import check_output_dir
     from runtime.grpo.trainer import GRPOTrainer
 
     task = get_task(args.task) if args.task is not None else None
     _check_job_options(args, task)
     config = task_config(task, args)
+    check_output_dir(Path(config.output_dir))
     distributed = Distributed.from_environment(config.use_cpu)
     try:
         if config.fsdp and args.preset is not None:

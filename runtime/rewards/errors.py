@@ -1,8 +1,11 @@
 """Exceptions of the rewards package. Problems in *submitted* code never raise: they become verdicts."""
 
+from rewrite.errors import RewriteError
 
-class RewardsError(Exception):
-    """Base class of every error raised by runtime.rewards."""
+
+class RewardsError(RewriteError):
+    """Base class of every error raised by runtime.rewards (a `RewriteError`: the `rewrite` command reports it in
+    one line)."""
 
 
 class UnknownTaskError(RewardsError):
