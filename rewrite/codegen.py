@@ -36,11 +36,6 @@ _FIXED_GLOBALS = {
 }
 
 
-def register_op_namespace(namespace: str, module: str) -> None:
-    """Passes that insert ops of a new `torch.ops` namespace name the module that registers it."""
-    OP_NAMESPACE_MODULES[namespace] = module
-
-
 def module_source(graph_module: torch.fx.GraphModule, header: str) -> str:
     imports = ["import torch"]
     classes: dict[str, str] = {}  # class name -> its body, each class after the classes it calls

@@ -22,15 +22,10 @@ from dataclasses import dataclass
 
 import torch
 from torch import Tensor
-from torch.nn.attention import flex_attention as flex_module
-from torch.nn.attention.flex_attention import BlockMask, create_block_mask, flex_attention
+from torch.nn.attention.flex_attention import AuxRequest, BlockMask, create_block_mask, flex_attention
 
 from runtime.ops.sink_block_mask import FLEX_BLOCK_SIZE, build_sink_block_mask
 from runtime.ops.sink_visibility import per_row_index
-
-# torch >= 2.9 returns auxiliary outputs through `return_aux=AuxRequest(...)`; older torch through
-# `return_lse=True`, which newer torch deprecates. Detected by feature, not by version string.
-_AUX_REQUEST = getattr(flex_module, "AuxRequest", None)
 
 
 @functools.cache
@@ -102,10 +97,8 @@ def _attend_with_lse(
     q_len = query.shape[2]
     if query.is_cuda and q_len > 1 and q_len % FLEX_BLOCK_SIZE:
         common["kernel_options"] = RAGGED_QUERY_KERNEL_OPTIONS
-    if _AUX_REQUEST is not None:
-        out, aux = attend(query, key, value, **common, return_aux=_AUX_REQUEST(lse=True))
-        return out, aux.lse
-    return attend(query, key, value, **common, return_lse=True)
+    out, aux = attend(query, key, value, **common, return_aux=AuxRequest(lse=True))
+    return out, aux.lse
 
 
 def flex_sink_attention_flex_path(

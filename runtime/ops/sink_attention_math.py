@@ -16,15 +16,11 @@ log-sum-exp over keys and sink (`lse_all`), and recomputes the weights chunk by 
     dscores = weights * (dout @ v^T - delta)   dsink = -sum_rows sink_weight * delta
 """
 
-from collections.abc import Callable
 
 import torch
 from torch import Tensor
 
 from runtime.ops.sink_visibility import chunk_visibility, per_row_index
-
-# (first_row, end_row, kv_len) -> bool [B, end_row - first_row, kv_len]: which slots each row may see.
-ChunkVisibility = Callable[[int, int, int], Tensor]
 
 MATH_CHUNK_ROWS = 128
 
