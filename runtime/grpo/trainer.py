@@ -217,8 +217,7 @@ class GRPOTrainer(TrainerSurface):
         metrics = self.training_step()
         elapsed = elapsed_before + time.perf_counter() - started
         self.state.global_step = self.global_step
-        self.state.epoch = self.global_step / max(1, self.max_steps) * self.args.num_train_epochs \
-            if self.args.max_steps <= 0 else None
+        self.state.epoch = self.global_step / self.steps_per_epoch  # passes over the prompts, as transformers
         record = self.log(metrics, time.perf_counter() - step_started, elapsed, run_log)
         control = self.events.fire("on_step_end")
         if self.eval_dataset is not None and self.args.eval_strategy == "steps" \

@@ -148,8 +148,8 @@ class TrainerSurface:
 class TrainResult(list):
     """What `GRPOTrainer.train()` returns: the call's per-step log records (a list), with transformers'
     `TrainOutput` fields: `global_step`, `training_loss` (the mean loss of the call's steps, NaN without steps)
-    and `metrics` (train_runtime in seconds, train_loss, train_steps_per_second, epoch where the run counts
-    epochs)."""
+    and `metrics` (train_runtime in seconds, train_loss, train_steps_per_second, and epoch, the passes over
+    the prompts, once a step has run)."""
 
     def __init__(self, records: list[dict], global_step: int, runtime_seconds: float, epoch: float | None) -> None:
         super().__init__(records)
