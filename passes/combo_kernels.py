@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import torch
 
-from rewrite.report import GraphPass, PassReport
+from rewrite.graph_pass import GraphPass, PassReport
 from rewrite.spec import RUNTIME_META_KEY
 
 NAME = "combo_kernels"

@@ -12,35 +12,35 @@ and reported.
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
-from rewrite.report import GraphPass, PassReport
+from rewrite.graph_pass import GraphPass, LeftAlone, PassReport
 
-from .matching import calls_to, finish, replace_with_module
+from .driver import ModuleCall, rewrite_each
+from .matching import attribute_owner
 
 NAME = "embedding_module"
 _DEFAULTS = (-1, False, False)  # aten.embedding's padding_idx, scale_grad_by_freq, sparse
 
 
+def _embedding_module(graph_module: torch.fx.GraphModule, node: torch.fx.Node) -> ModuleCall | LeftAlone:
+    weight, ids, padding_idx, scale_grad_by_freq, sparse = (*node.args, *_DEFAULTS[len(node.args) - 2 :])
+    owner = attribute_owner(weight=weight)
+    if owner is None or scale_grad_by_freq or sparse:
+        return LeftAlone("not a plain lookup in an attribute P.weight")
+    table = graph_module.get_parameter(weight.target)
+    embedding = torch.nn.Embedding(*table.shape, padding_idx=None if padding_idx < 0 else padding_idx, device="meta")
+    embedding.weight = table
+    return ModuleCall(owner, embedding, (ids,))
+
+
 def apply(graph_module: torch.fx.GraphModule) -> PassReport:
-    report = PassReport(NAME)
-    for node in calls_to(graph_module.graph, torch.ops.aten.embedding.default):
-        report.matched += 1
-        weight, ids, padding_idx, scale_grad_by_freq, sparse = (*node.args, *_DEFAULTS[len(node.args) - 2 :])
-        if weight.op != "get_attr" or not weight.target.endswith(".weight") or scale_grad_by_freq or sparse:
-            report.left_alone.append(f"{node.name}: not a plain lookup in an attribute P.weight")
-            continue
-        owner = weight.target.removesuffix(".weight")
-        table = graph_module.get_parameter(weight.target)
-        embedding = torch.nn.Embedding(*table.shape, padding_idx=None if padding_idx < 0 else padding_idx,
-                                       device="meta")
-        embedding.weight = table
-        replace_with_module(graph_module, node, owner, embedding, (ids,))
-        report.replaced += 1
-    if not report.matched:
-        report.left_alone.append("no aten.embedding in this graph")
-    finish(graph_module)
-    return report
+    return rewrite_each(
+        graph_module, torch.ops.aten.embedding.default, partial(_embedding_module, graph_module), pass_name=NAME,
+        if_none_matched="no aten.embedding in this graph",
+    )
 
 
 PASS = GraphPass(NAME, apply, "aten.embedding on a weight -> an nn.Embedding submodule the runtime can swap")

@@ -24,10 +24,10 @@ import torch
 from torch._inductor.pattern_matcher import stable_topological_sort
 from torch.fx.passes.utils.fuser_utils import validate_partition
 
-from rewrite.report import GraphPass, PassReport
-from rewrite.spec import graph_spec
+from rewrite.graph_pass import GraphPass, LeftAlone, PassReport
 
-from .matching import finish, layer_index
+from .driver import finish
+from .matching import layer_index
 
 NAME = "layer_modules"
 LAYER_CLASS_NAME = "GptOssDecoderLayer"
@@ -35,21 +35,16 @@ LAYER_CLASS_NAME = "GptOssDecoderLayer"
 
 def apply(graph_module: torch.fx.GraphModule) -> PassReport:
     report = PassReport(NAME)
-    members = _layer_members(graph_module.graph)
     extracted = []
-    for index in range(graph_spec(graph_module).num_layers):
+    for index, nodes in sorted(_layer_members(graph_module.graph).items()):
         prefix = f"model.layers.{index}"
-        nodes = members.get(index, [])
-        report.matched += bool(nodes)
-        reason = _why_not_extractable(graph_module, prefix, nodes)
-        if reason:
-            report.left_alone.append(f"{prefix}: {reason}")
-            continue
-        _extract(graph_module, prefix, nodes)
-        report.replaced += 1
-        extracted.append(prefix)
+        left_alone = _why_not_extractable(graph_module, prefix, nodes)
+        if left_alone is None:
+            _extract(graph_module, prefix, nodes)
+            extracted.append(prefix)
+        report.record(prefix, left_alone)
     stable_topological_sort(graph_module.graph)  # outside users of a layer's outputs now follow its call
-    finish(graph_module)
+    finish(graph_module, report, "no node of this graph was traced in a decoder layer: nothing to cut out")
     report.details["distinct_layer_codes"] = len({graph_module.get_submodule(prefix).code for prefix in extracted})
     return report
 
@@ -79,17 +74,17 @@ def _layer_members(graph: torch.fx.Graph) -> dict[int, list[torch.fx.Node]]:
     return members
 
 
-def _why_not_extractable(graph_module: torch.fx.GraphModule, prefix: str, nodes: list[torch.fx.Node]) -> str:
-    if not nodes:
-        return "no nodes were traced in it"
+def _why_not_extractable(
+    graph_module: torch.fx.GraphModule, prefix: str, nodes: list[torch.fx.Node]
+) -> LeftAlone | None:
     if not validate_partition(nodes):
-        return "a node outside the layer both reads from it and feeds it"
+        return LeftAlone("a node outside the layer both reads from it and feeds it")
     inside = set(nodes)
     for node in graph_module.graph.nodes:
         reads_layer_attribute = node.op in ("get_attr", "call_module") and node.target.startswith(prefix + ".")
         if reads_layer_attribute and node not in inside and any(user not in inside for user in node.users):
-            return f"{node.name} outside the layer uses its attribute {node.target}"
-    return ""
+            return LeftAlone(f"{node.name} outside the layer uses its attribute {node.target}")
+    return None
 
 
 def _extract(graph_module: torch.fx.GraphModule, prefix: str, nodes: list[torch.fx.Node]) -> None:
@@ -110,8 +105,7 @@ def _extract(graph_module: torch.fx.GraphModule, prefix: str, nodes: list[torch.
     outputs = [node for node in nodes if any(user not in inside for user in node.users)]
     layer_graph.output(tuple(copies[node] for node in outputs))
     layer = torch.fx.GraphModule(graph_module.get_submodule(prefix), layer_graph, class_name=LAYER_CLASS_NAME)
-    parent, _, name = prefix.rpartition(".")
-    graph_module.get_submodule(parent).add_module(name, layer)
+    graph_module.set_submodule(prefix, layer)
     graph = graph_module.graph
     with graph.inserting_after(nodes[-1]):
         call = graph.call_module(prefix, tuple(inputs))

@@ -12,44 +12,36 @@ an attribute named `*.weight` (or whose bias lives elsewhere) are left alone and
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
-from rewrite.report import GraphPass, PassReport
+from rewrite.graph_pass import GraphPass, LeftAlone, PassReport
 
-from .matching import calls_to, finish, replace_with_module
+from .driver import ModuleCall, rewrite_each
+from .matching import attribute_owner
 
 NAME = "linear_modules"
 
 
-def _owner(node) -> str | None:
-    if isinstance(node, torch.fx.Node) and node.op == "get_attr" and node.target.endswith(".weight"):
-        return node.target.removesuffix(".weight")
-    return None
+def _linear_module(graph_module: torch.fx.GraphModule, node: torch.fx.Node) -> ModuleCall | LeftAlone:
+    inputs, weight, bias = (*node.args, None)[:3]
+    owner = attribute_owner(weight=weight, bias=bias)
+    if owner is None:
+        return LeftAlone("weight or bias is not an attribute pair P.weight/P.bias")
+    weight_tensor = graph_module.get_parameter(weight.target)
+    linear = torch.nn.Linear(weight_tensor.shape[1], weight_tensor.shape[0], bias=bias is not None, device="meta")
+    linear.weight = weight_tensor
+    if bias is not None:
+        linear.bias = graph_module.get_parameter(bias.target)
+    return ModuleCall(owner, linear, (inputs,))
 
 
 def apply(graph_module: torch.fx.GraphModule) -> PassReport:
-    report = PassReport(NAME)
-    converted = []
-    for node in calls_to(graph_module.graph, torch.ops.aten.linear.default):
-        report.matched += 1
-        inputs, weight, bias = (*node.args, None)[:3]
-        owner = _owner(weight)
-        if owner is None or (bias is not None and getattr(bias, "target", None) != f"{owner}.bias"):
-            report.left_alone.append(f"{node.name}: weight or bias is not an attribute pair P.weight/P.bias")
-            continue
-        weight_tensor = graph_module.get_parameter(weight.target)
-        linear = torch.nn.Linear(weight_tensor.shape[1], weight_tensor.shape[0], bias=bias is not None, device="meta")
-        linear.weight = weight_tensor
-        if bias is not None:
-            linear.bias = graph_module.get_parameter(bias.target)
-        replace_with_module(graph_module, node, owner, linear, (inputs,))
-        converted.append(owner)
-        report.replaced += 1
-    if not report.matched:
-        report.left_alone.append("no aten.linear in this graph")
-    report.details["modules"] = len(converted)
-    finish(graph_module)
-    return report
+    return rewrite_each(
+        graph_module, torch.ops.aten.linear.default, partial(_linear_module, graph_module), pass_name=NAME,
+        if_none_matched="no aten.linear in this graph", details=lambda linears: {"modules": len(linears)},
+    )
 
 
 PASS = GraphPass(NAME, apply, "aten.linear on weights -> nn.Linear submodules, so peft can attach LoRA")

@@ -1,4 +1,4 @@
-"""Helpers every pass shares: finding calls, replacing a node, finishing a graph, naming layers."""
+"""What passes match with: calls of a target, the module that owns weight attributes, a node's layer."""
 
 from __future__ import annotations
 
@@ -12,36 +12,16 @@ def calls_to(graph: torch.fx.Graph, target: Callable) -> list[torch.fx.Node]:
     return [node for node in graph.nodes if node.op == "call_function" and node.target is target]
 
 
-def replace_with_call(node: torch.fx.Node, target: Callable, args: tuple) -> torch.fx.Node:
-    """Insert `target(*args)` where `node` stands, move its users over, erase it; keeps its metadata."""
-    graph = node.graph
-    with graph.inserting_before(node):
-        replacement = graph.call_function(target, args)
-    replacement.meta.update({key: value for key, value in node.meta.items() if key != "val"})
-    node.replace_all_uses_with(replacement)
-    graph.erase_node(node)
-    return replacement
-
-
-def replace_with_module(
-    graph_module: torch.fx.GraphModule, node: torch.fx.Node, path: str, module: torch.nn.Module, args: tuple
-) -> torch.fx.Node:
-    """Install `module` at dotted `path` and call it with `args` where `node` stands; erase `node`."""
-    parent, _, name = path.rpartition(".")
-    graph_module.get_submodule(parent).add_module(name, module)
-    with graph_module.graph.inserting_before(node):
-        call = graph_module.graph.call_module(path, args)
-    call.meta.update({key: value for key, value in node.meta.items() if key != "val"})
-    node.replace_all_uses_with(call)
-    graph_module.graph.erase_node(node)
-    return call
-
-
-def finish(graph_module: torch.fx.GraphModule) -> None:
-    """torch.fx's ending for a pass: drop what nothing uses, check the graph, regenerate the code."""
-    graph_module.graph.eliminate_dead_code()
-    graph_module.graph.lint()
-    graph_module.recompile()
+def attribute_owner(**attributes: torch.fx.node.Argument) -> str | None:
+    """The module path P that owns the weights: P when each keyword's argument is the node `get_attr P.<keyword>`
+    (`attribute_owner(weight=w, bias=b)`), one P for all; an argument that is None stands for an optional
+    attribute the call does without (a linear's bias). None when any other argument does not fit."""
+    given = [(name, node) for name, node in attributes.items() if node is not None]
+    if not given or not all(isinstance(node, torch.fx.Node) and node.op == "get_attr" for _, node in given):
+        return None
+    owners = {node.target.rpartition(".")[0] for _, node in given}
+    owner = owners.pop() if len(owners) == 1 else ""
+    return owner if owner and all(node.target == f"{owner}.{name}" for name, node in given) else None
 
 
 def layer_index(node: torch.fx.Node) -> int | None:
@@ -51,3 +31,8 @@ def layer_index(node: torch.fx.Node) -> int | None:
         if match:
             return int(match.group(1))
     return None
+
+
+def layers_detail(replacements: list[torch.fx.Node]) -> dict[str, list[int | None]]:
+    """The report detail `layers`: the decoder layer each replacement stands in."""
+    return {"layers": [layer_index(node) for node in replacements]}

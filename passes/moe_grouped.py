@@ -14,46 +14,35 @@ gradients included. Nodes whose weights are not attributes of one path are left 
 
 from __future__ import annotations
 
+from functools import partial
+
 import torch
 
 import rewrite.marks  # noqa: F401  (registers the marker op this pass matches)
-from rewrite.report import GraphPass, PassReport
+from rewrite.graph_pass import GraphPass, LeftAlone, PassReport
 from runtime.ops.grouped_experts import GroupedExperts
 
-from .matching import calls_to, finish, layer_index, replace_with_module
+from .driver import ModuleCall, rewrite_each
+from .matching import attribute_owner, layers_detail
 
 NAME = "moe_grouped"
 _WEIGHTS = ("gate_up_proj", "gate_up_proj_bias", "down_proj", "down_proj_bias")
 
 
-def _owner(weights: tuple) -> str | None:
-    """P when the four weight arguments are get_attr nodes P.gate_up_proj, ..., P.down_proj_bias."""
-    if not all(isinstance(node, torch.fx.Node) and node.op == "get_attr" for node in weights):
-        return None
-    owners = {node.target.rpartition(".")[0] for node in weights}
-    names = tuple(node.target.rpartition(".")[2] for node in weights)
-    return owners.pop() if len(owners) == 1 and names == _WEIGHTS else None
+def _grouped_experts(graph_module: torch.fx.GraphModule, node: torch.fx.Node) -> ModuleCall | LeftAlone:
+    hidden, router_indices, routing_weights, *weights, alpha, limit = node.args
+    owner = attribute_owner(**dict(zip(_WEIGHTS, weights, strict=True)))
+    if owner is None:
+        return LeftAlone("expert weights are not the attributes of one module")
+    experts = GroupedExperts(*(graph_module.get_parameter(weight.target) for weight in weights), alpha, limit)
+    return ModuleCall(owner, experts, (hidden, router_indices, routing_weights))
 
 
 def apply(graph_module: torch.fx.GraphModule) -> PassReport:
-    report = PassReport(NAME)
-    layers = []
-    for node in calls_to(graph_module.graph, torch.ops.gpt_oss_rewrite.experts.default):
-        report.matched += 1
-        hidden, router_indices, routing_weights, *weights, alpha, limit = node.args
-        owner = _owner(tuple(weights))
-        if owner is None:
-            report.left_alone.append(f"{node.name}: expert weights are not the attributes of one module")
-            continue
-        experts = GroupedExperts(*(graph_module.get_parameter(weight.target) for weight in weights), alpha, limit)
-        call = replace_with_module(graph_module, node, owner, experts, (hidden, router_indices, routing_weights))
-        layers.append(layer_index(call))
-        report.replaced += 1
-    if not report.matched:
-        report.left_alone.append("no experts marker in this graph: nothing to replace")
-    report.details["layers"] = layers
-    finish(graph_module)
-    return report
+    return rewrite_each(
+        graph_module, torch.ops.gpt_oss_rewrite.experts.default, partial(_grouped_experts, graph_module),
+        pass_name=NAME, if_none_matched="no experts marker in this graph: nothing to replace", details=layers_detail,
+    )
 
 
 PASS = GraphPass(NAME, apply, "per-expert loop -> grouped GEMMs over expert-sorted tokens (GroupedExperts modules)")

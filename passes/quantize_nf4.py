@@ -15,19 +15,17 @@ records the quantization's own error against the previous stage as `details["err
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import torch
 
 from rewrite.errors import PassError
+from rewrite.graph_pass import GraphPass, PassReport
 from rewrite.manifest import BITSANDBYTES_4BIT
-from rewrite.report import GraphPass, PassReport
 from rewrite.spec import QUANTIZATION_META_KEY, graph_spec
 from runtime.ops.four_bit import FourBitFormat
 from runtime.ops.grouped_experts import GroupedExperts
 
-from .matching import finish
+from .driver import finish
+from .quantized_modules import dequantized, module_bytes
 
 NAME = "quantize_nf4"
 QUANTIZED_BY_DEFAULT = ("q_proj", "k_proj", "v_proj", "o_proj", "experts")
@@ -36,7 +34,8 @@ QUANTIZED_BY_DEFAULT = ("q_proj", "k_proj", "v_proj", "o_proj", "experts")
 def _targets(graph_module: torch.fx.GraphModule, modules: tuple[str, ...]) -> list[tuple[str, torch.nn.Module]]:
     return [
         (path, module) for path, module in graph_module.named_modules()
-        if path.rpartition(".")[2] in modules and (type(module) is torch.nn.Linear or isinstance(module, GroupedExperts))
+        if path.rpartition(".")[2] in modules
+        and (type(module) is torch.nn.Linear or isinstance(module, GroupedExperts))
     ]
 
 
@@ -54,42 +53,21 @@ def apply(graph_module: torch.fx.GraphModule, modules: tuple[str, ...] = QUANTIZ
         )
     bytes_before = bytes_after = 0
     for path, module in targets:
-        report.matched += 1
-        bytes_before += _bytes(module)
+        bytes_before += module_bytes(module)
         quantize = NF4Linear.quantize if type(module) is torch.nn.Linear else NF4Experts.quantize
         quantized = quantize(module, four_bit_format)
-        bytes_after += _bytes(quantized)
-        parent, _, name = path.rpartition(".")
-        setattr(graph_module.get_submodule(parent), name, quantized)
-        report.replaced += 1
+        bytes_after += module_bytes(quantized)
+        graph_module.set_submodule(path, quantized)
+        report.record(path)
     quantized_paths = [path for path, _ in targets]
     graph_module.meta[QUANTIZATION_META_KEY] = {
         "method": BITSANDBYTES_4BIT, "format": four_bit_format.to_json(), "modules": quantized_paths,
     }
     report.details.update(format=four_bit_format.to_json(), modules=len(quantized_paths),
                           bytes_before=bytes_before, bytes_after=bytes_after)
-    finish(graph_module)
-    return report
+    return finish(graph_module, report)
 
 
-def _bytes(module: torch.nn.Module) -> int:
-    """Bytes of the tensors a module owns, its biases included."""
-    return sum(tensor.nbytes for tensor in (*module.parameters(), *module.buffers()))
-
-
-@contextmanager
-def dequantized(graph_module: torch.fx.GraphModule) -> Iterator[torch.fx.GraphModule]:
-    """`graph_module` with each 4-bit module swapped for the full-precision module it computes, restored on exit."""
-    swapped = [(path, module) for path, module in graph_module.named_modules() if hasattr(module, "dequantized")]
-    for path, module in swapped:
-        parent, _, name = path.rpartition(".")
-        setattr(graph_module.get_submodule(parent), name, module.dequantized())
-    try:
-        yield graph_module
-    finally:
-        for path, module in swapped:
-            parent, _, name = path.rpartition(".")
-            setattr(graph_module.get_submodule(parent), name, module)
-
-
-PASS = GraphPass(NAME, apply, "attention projections and experts in bitsandbytes 4-bit NF4", exact_reference=dequantized)
+PASS = GraphPass(
+    NAME, apply, "attention projections and experts in bitsandbytes 4-bit NF4", exact_reference=dequantized
+)

@@ -6,7 +6,14 @@ does before it knows what it will run, imports neither torch nor transformers.
 
 import logging
 
-from .errors import CheckpointError, PassError, RewriteError, UnsupportedModelError, VerificationError
+from .errors import (
+    CheckpointError,
+    InputError,
+    PassError,
+    RewriteError,
+    UnsupportedModelError,
+    VerificationError,
+)
 from .lazy_exports import make_lazy
 
 # bitsandbytes (imported by peft where it is installed) logs a warning on every CPU import about an optional
@@ -15,7 +22,6 @@ logging.getLogger("bitsandbytes.backends.cpu.ops").setLevel(logging.ERROR)
 
 make_lazy(__name__, {
     "PRESETS": ".presets",
-    "InputError": ".model",
     "RewrittenGptOss": ".model",
     "build": ".build",
     "build_on_meta": ".meta_build",

@@ -11,14 +11,14 @@ import torch
 
 from .capture import capture
 from .emit import emit
-from .errors import CheckpointError, QuantizationError
-from .pipeline import resolve_pass_names, run_pipeline
+from .errors import CheckpointError
+from .manifest import MXFP4_METHOD
+from .pipeline import quantize_pass_names, resolve_pass_names, run_pipeline
 from .source import load_source
 from .spec import RUNTIME_META_KEY, graph_spec
+from .streaming_build import write_streaming
 from .tokenizer_files import write_tokenizer
 from .verify import sample_batch
-
-QUANTIZE_PASSES = {"nf4": "quantize_nf4"}  # --quantize value -> the pass that makes it
 
 
 def build(
@@ -35,14 +35,19 @@ def build(
 ) -> Path:
     """Build a rewritten checkpoint in `out` and return its path.
 
-    `passes`: None for every pass in canonical order, "none" for capture only, or names. With `verify`,
+    `passes`: None for every pass in canonical order, "none" for the structure passes alone, or names (the
+    structure passes follow them: `pipeline.resolve_pass_names`). With `verify`,
     each pass is checked against the stage before it on a left-padded sample batch with decode steps.
-    `quantize`: None (full precision) or "nf4", which appends the quantize_nf4 pass (docs/quantization.md).
+    `quantize`: None (full precision), "nf4" (appends the quantize_nf4 pass) or "mxfp4" (appends quantize_mxfp4
+    and builds streaming, `rewrite.streaming_build`: unverified stage by stage; `rewrite check` verifies the
+    result). docs/quantization.md.
     """
     pass_names = resolve_pass_names(passes) + quantize_pass_names(quantize)
     out = Path(out)
     if out.exists() and not force:
         raise CheckpointError(f"{out} already exists; pass --force (force=True) to replace it")
+    if quantize == MXFP4_METHOD:
+        return write_streaming(out, preset, checkpoint, pass_names, dtype, device, force, progress)
     start = time.perf_counter()
     progress(f"loading {'preset ' + preset if preset else checkpoint} ({str(dtype).removeprefix('torch.')}, {device})")
     model, source = load_source(preset=preset, checkpoint=checkpoint, dtype=dtype, device=device)
@@ -57,15 +62,3 @@ def build(
          write_tokenizer=partial(write_tokenizer, preset=preset, checkpoint=checkpoint))
     progress(f"done in {time.perf_counter() - start:.1f}s")
     return out
-
-
-def quantize_pass_names(quantize: str | None) -> list[str]:
-    """The passes that `--quantize` adds; `QuantizationError` for a quantization we do not make."""
-    if quantize is None:
-        return []
-    if quantize not in QUANTIZE_PASSES:
-        raise QuantizationError(
-            f"unknown quantization {quantize!r}: --quantize takes {', '.join(QUANTIZE_PASSES)} (bitsandbytes 4-bit "
-            "NormalFloat), or leave it out to keep the model's dtype"
-        )
-    return [QUANTIZE_PASSES[quantize]]

@@ -9,8 +9,7 @@ tensors under the module's path (names relative to it). A class opts in with two
     @classmethod
     def from_state(cls, config: dict, state: dict[str, Tensor]) -> nn.Module   # owns `state` afterwards
 
-`torch.nn.Linear` and `torch.nn.Embedding`, which have neither, are handled here. Checkpoints of format 1
-recorded a bare class name ("Linear"); that form is still read.
+`torch.nn.Linear` and `torch.nn.Embedding`, which have neither, are handled here.
 """
 
 from __future__ import annotations
@@ -43,18 +42,21 @@ def describe(module: torch.nn.Module) -> dict:
     return {"class": qualified_name(type(module)), "config": module.emitted_config()}
 
 
-def build(path: str, entry: dict | str, state: dict[str, torch.Tensor]) -> torch.nn.Module:
-    """The module at `path` from its manifest entry and its tensors; `CheckpointError` for classes we cannot build."""
-    class_name = entry if isinstance(entry, str) else entry.get("class")
-    if class_name in ("Linear", _LINEAR):
+def build(path: str, entry: dict, state: dict[str, torch.Tensor]) -> torch.nn.Module:
+    """The module at `path` from its manifest entry (validated: "class" and "config") and its tensors;
+    `CheckpointError` for classes we cannot build."""
+    class_name = entry["class"]
+    if class_name == _LINEAR:
         return _linear(path, state)
     if class_name == _EMBEDDING:
         return _embedding(path, entry["config"], state)
     cls = _allowed_class(path, class_name)
     try:
-        return cls.from_state(entry.get("config", {}), state)
+        return cls.from_state(entry["config"], state)
     except (KeyError, ValueError, TypeError) as error:
-        raise CheckpointError(f"cannot rebuild the {class_name} module at {path}: {error}; rebuild the checkpoint") from error
+        raise CheckpointError(
+            f"cannot rebuild the {class_name} module at {path}: {error}; rebuild the checkpoint"
+        ) from error
 
 
 def _allowed_class(path: str, class_name: object) -> type:

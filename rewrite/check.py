@@ -43,8 +43,11 @@ def check_checkpoint(
 
 
 def _original_model(model: RewrittenGptOss, device) -> GptOssForCausalLM | None:
-    """The unquantized model the checkpoint was built from, or None when its checkpoint directory is gone."""
+    """The unquantized model the checkpoint was built from, or None when its checkpoint directory is gone or its
+    weights were drawn while streaming (`rewrite.streaming_build`: a preset's original weights never existed)."""
     source = model.manifest["source"]
+    if "weights" in source:
+        return None
     checkpoint = source.get("checkpoint")
     if checkpoint is not None and not Path(checkpoint).is_dir():
         return None

@@ -12,8 +12,8 @@ from runtime.generate_command import register as register_generate
 from runtime.grpo.train_command import register as register_train
 from runtime.rewards.check_command import register as register_reward_check
 
+from .cli_run import run_command
 from .cli_types import device_name, non_negative_int
-from .errors import RewriteError, RunInterrupted
 
 # Every module imported above builds its parser from argparse and plain data: torch and the rest are imported by
 # the command that runs (`rewrite --help` answers without them).
@@ -35,13 +35,16 @@ def _add_build(subparsers) -> None:
     source.add_argument("--preset", help="built-in model: tiny, gpt-oss-20b or gpt-oss-120b (random weights)")
     source.add_argument("--checkpoint", help="local transformers gpt-oss checkpoint directory")
     parser.add_argument("--out", required=True, help="output checkpoint directory")
-    parser.add_argument("--passes", default="default", help="comma list of passes, 'none', or 'default' (all)")
+    parser.add_argument("--passes", default="default",
+                        help="comma list of passes, 'none', or 'default' (all); the structure passes "
+                        "(linear_modules, embedding_module, layer_modules) always run")
     parser.add_argument("--dtype", help="float32 (CPU default), bfloat16 (CUDA default) or float16")
     parser.add_argument("--device", default="cpu", type=device_name, help="device to build on (cpu, cuda)")
     parser.add_argument("--force", action="store_true", help="replace OUT if it exists")
     parser.add_argument("--no-verify", action="store_true", help="skip checking each pass numerically")
-    parser.add_argument("--quantize", help="nf4: attention projections and experts in bitsandbytes 4-bit NF4 "
-                        "(needs bitsandbytes); left out, weights keep --dtype")
+    parser.add_argument("--quantize", help="mxfp4: experts in MXFP4 as OpenAI ships them, built streaming; nf4: "
+                        "attention projections and experts in bitsandbytes 4-bit NF4 (needs bitsandbytes); "
+                        "left out, weights keep --dtype")
     parser.set_defaults(func=_run_build)
 
 
@@ -90,7 +93,8 @@ def _run_check(args) -> int:
     if args.json:
         print(json.dumps(comparison.to_json(), indent=2))
     else:
-        print(f"{'output':>16}  error ({comparison.statistic} |ours - eager| / max(1, max |eager|), prefill and decode)")
+        print(f"{'output':>16}  error ({comparison.statistic} |ours - eager| / max(1, max |eager|), "
+              "prefill and decode)")
         for output, error in comparison.layer_errors.items():
             print(f"{output:>16}  {error:.3e}")
         verdict = "PASS" if comparison.passed else "FAIL"
@@ -126,16 +130,20 @@ def _add_inspect(subparsers) -> None:
     parser = subparsers.add_parser("inspect", help="show a checkpoint's manifest and pass reports")
     parser.add_argument("checkpoint")
     parser.add_argument("--json", action="store_true", help="print the manifest as JSON")
+    parser.add_argument("--verify-checksums", action="store_true",
+                        help="hash every file against the manifest too (sizes are always checked)")
     parser.set_defaults(func=_run_inspect)
 
 
 def _run_inspect(args) -> int:
     from pathlib import Path
 
-    from .manifest import read_manifest
-    from .report import PassReport
+    from .checkpoint_directory import CheckpointDirectory
+    from .graph_pass import PassReport
 
-    manifest = read_manifest(Path(args.checkpoint))
+    checkpoint = CheckpointDirectory(Path(args.checkpoint))
+    checkpoint.check_files(verify_checksums=args.verify_checksums)
+    manifest = checkpoint.manifest
     if args.json:
         print(json.dumps(manifest, indent=2))
         return 0
@@ -146,8 +154,12 @@ def _run_inspect(args) -> int:
     print(f"model        {spec['num_layers']} layers, {spec['num_attention_heads']} q heads on "
           f"{spec['num_key_value_heads']} kv heads, window {spec['sliding_window']}, {spec['dtype']}")
     print(f"graph hash   {manifest['graph_hash'][:16]}")
-    print(f"runtime      {manifest.get('runtime') or '{}'}")
-    print("passes       " + ("none (capture only)" if not manifest["passes"] else ""))
+    print(f"runtime      {manifest['runtime'] or '{}'}")
+    roles = checkpoint.roles
+    print(f"roles        embedding {roles.embedding}, {len(roles.layers)} layers, lm_head {roles.lm_head}")
+    print(f"files        {len(manifest['files'])}, {sum(f['bytes'] for f in manifest['files'].values()):,} bytes, "
+          + ("sizes and sha256 match" if args.verify_checksums else "sizes match") + " the manifest")
+    print("passes")
     for entry in manifest["passes"]:
         print("  " + PassReport(**entry).summary())
     return 0
@@ -165,18 +177,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run one `rewrite` command; our errors end it with a one-line message and exit status 2 (`run_command`)."""
     args = build_parser().parse_args(argv)
-    try:
-        return args.func(args)
-    except KeyboardInterrupt:
-        print(f"rewrite {args.command}: interrupted", file=sys.stderr)
-        return 130
-    except RunInterrupted as error:
-        print(f"rewrite {args.command}: {error}", file=sys.stderr)
-        return 130
-    except RewriteError as error:
-        print(f"rewrite {args.command}: error: {error}", file=sys.stderr)
-        return 2
+    return run_command(f"rewrite {args.command}", args)
 
 
 if __name__ == "__main__":

@@ -25,7 +25,6 @@ CLASS_NAME = "RewrittenGptOssGraph"
 # Custom op namespaces and the module whose import registers them.
 OP_NAMESPACE_MODULES = {
     "gpt_oss_rewrite": "rewrite.marks",
-    "transformers": "transformers.integrations.moe",
 }
 
 _FIXED_GLOBALS = {

@@ -23,6 +23,7 @@ from safetensors.torch import save_file
 
 from . import callable_modules
 from .codegen import module_source
+from .graph_pass import PassReport
 from .graphdiff import to_networkx
 from .manifest import (
     FORMAT,
@@ -34,7 +35,7 @@ from .manifest import (
     current_versions,
     file_digest,
 )
-from .report import PassReport
+from .module_roles import ModuleRoles
 from .spec import QUANTIZATION_META_KEY, graph_spec
 from .staged_directory import staged_directory
 
@@ -79,8 +80,10 @@ def _write(directory: Path, graph_module, hf_model, source: dict, reports, runti
     (directory / MODULE_NAME).write_text(source_code)
     structure = nx.node_link_data(to_networkx(graph_module), edges="edges")
     (directory / GRAPH_STRUCTURE_NAME).write_text(json.dumps(structure, sort_keys=True) + "\n")
-    manifest["tensors"].update(from_transformers=from_hf, graph_only=sorted(graph_only))
-    manifest.update(quantization=quantization, files={path.name: file_digest(path) for path in sorted(directory.iterdir())})
+    manifest["tensors"].update(from_transformers=from_hf, graph_only=sorted(graph_only), stored_as={})
+    manifest.update(
+        quantization=quantization, files={path.name: file_digest(path) for path in sorted(directory.iterdir())}
+    )
     (directory / MANIFEST_NAME).write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n")
 
 
@@ -100,6 +103,7 @@ def emitted_code(graph_module: torch.fx.GraphModule, source: dict, reports: list
         "tensors": {"parameters": sorted(name for name, _ in graph_module.named_parameters())},
         "modules": {name: callable_modules.describe(module) for name, module in graph_module.named_modules()
                     if callable_modules.is_callable_module(module)},
+        "roles": ModuleRoles.of_graph(graph_module, graph_spec(graph_module).num_layers).to_json(),
         "runtime": runtime_options,
     }
 

@@ -76,7 +76,8 @@ HARMONY_CHAT_TEMPLATE = r"""
 {%- endif -%}
 
 {{- "<|start|>system<|message|>" -}}
-{{- (model_identity if model_identity is defined else "You are ChatGPT, a large language model trained by OpenAI.") + "\n" -}}
+{{- (model_identity if model_identity is defined
+     else "You are ChatGPT, a large language model trained by OpenAI.") + "\n" -}}
 {{- "Knowledge cutoff: " + (knowledge_cutoff if knowledge_cutoff is defined else "2024-06") + "\n" -}}
 {%- if current_date is defined and current_date -%}
     {{- "Current date: " + current_date + "\n" -}}
@@ -144,7 +145,8 @@ HARMONY_CHAT_TEMPLATE = r"""
         {{- "<|start|>functions." + name + " to=assistant<|channel|>commentary<|message|>" -}}
         {{- as_text(message.content) + "<|end|>" -}}
     {%- else -%}
-        {{- raise_exception("message roles are user, assistant and tool after an optional first system or developer message, not " + message.role | string) -}}
+        {{- raise_exception("message roles are user, assistant and tool after an optional first system or developer"
+                            + " message, not " + message.role | string) -}}
     {%- endif -%}
 {%- endfor -%}
 

@@ -1,86 +1,61 @@
-"""`load(DIR)`: a checkpoint directory back to a runnable `RewrittenGptOss`, refusing what it cannot trust."""
+"""`load(DIR)`: a checkpoint directory back to a runnable `RewrittenGptOss`, refusing what it cannot trust.
+
+Loading is one sequence for every caller: open the `CheckpointDirectory` (manifest validated and judged
+compatible), check its files, take each tensor from a *tensor source*, and execute the module code with them
+(`assemble`). The source decides what a tensor becomes: the stored values (`whole`, the default), a meta tensor of
+its shape (`on_meta`), or a mix (FSDP sharding reads the units' weights later, row by row). A meta build of a
+preset (`rewrite.meta_build`) assembles the same way from the code and manifest it emits in memory.
+"""
 
 from __future__ import annotations
 
-import json
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError, safe_open
 
+from .checkpoint_directory import CheckpointDirectory
 from .codegen import module_from_source
-from .errors import CheckpointError
-from .manifest import GRAPH_TENSORS_NAME, MODULE_NAME, check_compatible, file_digest, read_manifest
 from .model import RewrittenGptOss
-from .pipeline import available_passes
 from .spec import GraphSpec
+from .tensor_files import TensorFiles
+
+TensorSource = Callable[[TensorFiles, str], torch.Tensor]
+
+
+def whole(files: TensorFiles, name: str) -> torch.Tensor:
+    """The tensor's stored values."""
+    return files.read(name)
+
+
+def on_meta(files: TensorFiles, name: str) -> torch.Tensor:
+    """A meta tensor of the stored tensor's shape and dtype: nothing is read but the header."""
+    return files.meta(name)
 
 
 def load(
-    directory: str | os.PathLike, device: str | torch.device | None = None, verify_checksums: bool = True
+    directory: str | os.PathLike, device: str | torch.device | None = None, verify_checksums: bool = True,
+    tensor_source: TensorSource = whole,
 ) -> RewrittenGptOss:
-    """Load a checkpoint written by `rewrite build`.
+    """Load a checkpoint written by `rewrite build`, its tensors taken from `tensor_source` onto `device`.
 
-    Raises `CheckpointError` for a directory that is not such a checkpoint, a manifest this
-    installation cannot honour (format or torch version, unknown passes), and missing, truncated or
-    corrupt files. `verify_checksums=False` skips hashing the weights (sizes are still checked).
+    Raises `CheckpointError` for a directory that is not such a checkpoint, a manifest this installation cannot
+    honour (schema, format or torch version, unknown passes), and missing, truncated or corrupt files.
+    `verify_checksums=False` skips hashing the weights (sizes are still checked).
     """
-    directory = Path(directory)
-    manifest = read_manifest(directory)
-    check_compatible(manifest, set(available_passes()))
-    _check_files(directory, manifest["files"], verify_checksums)
-    device = torch.device(device) if device is not None else torch.device("cpu")
-    tensors = _read_transformers_weights(directory, manifest["tensors"]["from_transformers"], device)
-    tensors.update(_read_safetensors(directory / GRAPH_TENSORS_NAME, manifest["tensors"]["graph_only"], device))
-    source = (directory / MODULE_NAME).read_text()
-    graph_module = module_from_source(
-        source, tensors, set(manifest["tensors"]["parameters"]), manifest.get("modules", {})
-    )
-    # as transformers' from_pretrained does: peft saves it as an adapter's base_model_name_or_path
-    graph_module.name_or_path = str(directory.resolve())
+    checkpoint = CheckpointDirectory(directory)
+    checkpoint.check_files(verify_checksums)
+    with checkpoint.tensors(device if device is not None else "cpu") as files:
+        tensors = {name: tensor_source(files, checkpoint.stored_name(name)) for name in checkpoint.tensor_names()}
+    return assemble(checkpoint.module_source(), checkpoint.manifest, tensors, checkpoint.path.resolve())
+
+
+def assemble(source_code: str, manifest: dict, tensors: dict[str, torch.Tensor],
+             name_or_path: Path | None = None) -> RewrittenGptOss:
+    """The module that `source_code` defines, holding `tensors`, with the manifest's spec and roles."""
+    graph_module = module_from_source(source_code, tensors, set(manifest["tensors"]["parameters"]),
+                                      manifest["modules"])
+    if name_or_path is not None:  # as transformers' from_pretrained does: peft saves it as base_model_name_or_path
+        graph_module.name_or_path = str(name_or_path)
     return RewrittenGptOss(graph_module, GraphSpec.from_json(manifest["spec"]), manifest).eval()
-
-
-def _check_files(directory: Path, files: dict, verify_checksums: bool) -> None:
-    for name, expected in files.items():
-        path = directory / name
-        if not path.is_file():
-            raise CheckpointError(f"{path} is missing; the checkpoint is incomplete, rebuild it")
-        size = path.stat().st_size
-        if size != expected["bytes"]:
-            raise CheckpointError(
-                f"{path} has {size} bytes, the manifest says {expected['bytes']}: the file is truncated "
-                "or was replaced; rebuild the checkpoint"
-            )
-        if verify_checksums and file_digest(path)["sha256"] != expected["sha256"]:
-            raise CheckpointError(f"{path} is corrupt (sha256 differs from the manifest); rebuild the checkpoint")
-
-
-def _read_transformers_weights(directory: Path, names: list[str], device) -> dict[str, torch.Tensor]:
-    index = directory / "model.safetensors.index.json"
-    if index.is_file():
-        weight_map = json.loads(index.read_text())["weight_map"]
-    else:
-        weight_map = {name: "model.safetensors" for name in names}
-    by_file: dict[str, list[str]] = {}
-    for name in names:
-        if name not in weight_map:
-            raise CheckpointError(f"weight {name} is missing from {directory}'s safetensors index; rebuild it")
-        by_file.setdefault(weight_map[name], []).append(name)
-    tensors = {}
-    for file_name, file_names in by_file.items():
-        tensors.update(_read_safetensors(directory / file_name, file_names, device))
-    return tensors
-
-
-def _read_safetensors(path: Path, names: list[str], device) -> dict[str, torch.Tensor]:
-    try:
-        with safe_open(str(path), framework="pt", device=str(device)) as handle:
-            present = set(handle.keys())
-            missing = [name for name in names if name not in present]
-            if missing:
-                raise CheckpointError(f"{path} lacks {len(missing)} tensors, e.g. {missing[0]}; rebuild the checkpoint")
-            return {name: handle.get_tensor(name) for name in names}
-    except (SafetensorError, OSError) as error:
-        raise CheckpointError(f"cannot read {path}: {error}; the file is corrupt, rebuild the checkpoint") from error

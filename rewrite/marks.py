@@ -60,7 +60,9 @@ def sink_attention(
     mask: torch.Tensor,
     scale: float,
 ) -> torch.Tensor:
-    """transformers' eager gpt-oss attention: q [B,Hq,Q,D], k/v [B,Hkv,K,D] -> [B,Q,Hq,D]."""
+    """transformers' eager gpt-oss attention: q [B,Hq,Q,D], k/v [B,Hkv,K,D] -> [B,Q,Hq,D].
+
+    Its arguments are those of `runtime.ops.sink_attention`, in the same order, the mask being the dense one."""
     return _eager(query, key, value, sinks, mask, scale).contiguous()
 
 

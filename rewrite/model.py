@@ -10,12 +10,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .errors import RewriteError
+from .errors import InputError
+from .module_roles import ModuleRoles
 from .spec import RUNTIME_META_KEY, GraphSpec, pad_aware_position_ids
-
-
-class InputError(RewriteError, ValueError):
-    """Inputs that the module cannot run: wrong shapes, empty batches, sequences past the context."""
 
 
 @dataclass
@@ -31,6 +28,13 @@ class RewrittenGptOss(torch.nn.Module):
         self.graph_module = graph_module
         self.spec = spec
         self.manifest = manifest or {}
+
+    @property
+    def roles(self) -> ModuleRoles:
+        """Which submodules are the embedding, the layers and the lm_head: the manifest's, once emitted."""
+        if self.manifest:
+            return ModuleRoles.from_json(self.manifest["roles"])
+        return ModuleRoles.of_graph(self.graph_module, self.spec.num_layers)
 
     @property
     def runtime_options(self) -> dict:

@@ -21,8 +21,9 @@ import torch
 from transformers import GptOssConfig, GptOssForCausalLM
 from transformers.integrations.mxfp4 import convert_moe_packed_tensors
 
-from .checkpoint_reader import CheckpointTensors
 from .errors import CheckpointError, UnsupportedModelError
+from .meta_model import fill_config_buffers, model_on_meta
+from .tensor_files import TensorFiles, transformers_tensors
 
 MXFP4 = "mxfp4"
 READABLE_QUANTIZATION_METHODS = (MXFP4,)
@@ -66,10 +67,9 @@ def load_mxfp4_checkpoint(
     """
     config = GptOssConfig.from_pretrained(directory, local_files_only=True)
     del config.quantization_config
-    with torch.device("meta"):
-        model = GptOssForCausalLM._from_config(config, dtype=dtype, attn_implementation="eager")
-    _build_buffers_again(model, device)
-    with CheckpointTensors(directory, device) as tensors, torch.no_grad():
+    model = model_on_meta(config, dtype)
+    fill_config_buffers(model, device)
+    with transformers_tensors(directory, device) as tensors, torch.no_grad():
         unread = tensors.names()
         for name, empty in list(model.named_parameters()):
             value, consumed = _read_parameter(tensors, name, empty)
@@ -85,20 +85,8 @@ def load_mxfp4_checkpoint(
     return model.eval()
 
 
-def _build_buffers_again(model: GptOssForCausalLM, device: str | torch.device) -> None:
-    """Give the modules with buffers real ones: built on meta, they hold no values.
-
-    A gpt-oss model's only buffers are its rotary embedding's frequencies, computed from the config when the
-    module is built, so each module that holds buffers is built again from the config on `device`.
-    """
-    for name, module in list(model.named_modules()):
-        if any(buffer.is_meta for buffer in module.buffers(recurse=False)):
-            with torch.device(device):
-                model.set_submodule(name, type(module)(model.config))
-
-
 def _read_parameter(
-    tensors: CheckpointTensors, name: str, empty: torch.Tensor
+    tensors: TensorFiles, name: str, empty: torch.Tensor
 ) -> tuple[torch.Tensor, set[str]]:
     """The value of parameter `name` (shaped and typed like `empty`) and the checkpoint tensors it used."""
     blocks_name, scales_name = name + BLOCKS_SUFFIX, name + SCALES_SUFFIX

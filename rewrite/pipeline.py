@@ -7,9 +7,9 @@ from collections.abc import Callable
 
 import torch
 
-from .errors import PassError, VerificationError
+from .errors import PassError, QuantizationError, VerificationError
+from .graph_pass import PassReport
 from .model import RewrittenGptOss
-from .report import PassReport
 from .spec import graph_spec
 from .verify import SampleBatch, candidate_outputs, compare, default_criterion
 
@@ -21,14 +21,15 @@ def available_passes() -> dict:
 
 
 def resolve_pass_names(requested: str | list[str] | None) -> list[str]:
-    """`None` or "default": every pass in canonical order; "none": capture only; else a comma list."""
+    """The passes to run, in order: `None` or "default" gives every default pass in canonical order; "none" the
+    structure passes alone; a comma list (or list) those passes in that order, then the structure passes it does
+    not name. The structure passes (`passes.STRUCTURE_PASSES`) always run: they make the calls of the modules
+    the manifest declares by role, which the runtime needs."""
     import passes
 
     if requested is None or requested == "default":
         return list(passes.CANONICAL_ORDER)
-    if requested == "none":
-        return []
-    names = requested.split(",") if isinstance(requested, str) else list(requested)
+    names = [] if requested == "none" else requested.split(",") if isinstance(requested, str) else list(requested)
     names = [name.strip() for name in names if name.strip()]
     unknown = [name for name in names if name not in passes.REGISTRY]
     if unknown:
@@ -36,7 +37,22 @@ def resolve_pass_names(requested: str | list[str] | None) -> list[str]:
         raise PassError(f"unknown pass {', '.join(unknown)}; known passes: {known}; or 'none'")
     if len(set(names)) != len(names):
         raise PassError(f"a pass is listed twice in {','.join(names)}")
-    return names
+    return names + [name for name in passes.STRUCTURE_PASSES if name not in names]
+
+
+QUANTIZE_PASSES = {"nf4": "quantize_nf4", "mxfp4": "quantize_mxfp4"}  # --quantize value -> the pass that makes it
+
+
+def quantize_pass_names(quantize: str | None) -> list[str]:
+    """The passes that `--quantize` adds; `QuantizationError` for a quantization we do not make."""
+    if quantize is None:
+        return []
+    if quantize not in QUANTIZE_PASSES:
+        raise QuantizationError(
+            f"unknown quantization {quantize!r}: --quantize takes {', '.join(QUANTIZE_PASSES)} (bitsandbytes 4-bit "
+            "NormalFloat, or MXFP4 experts as OpenAI ships them), or leave it out to keep the model's dtype"
+        )
+    return [QUANTIZE_PASSES[quantize]]
 
 
 def run_pipeline(

@@ -8,10 +8,10 @@ from pathlib import Path
 import torch
 from transformers import GptOssForCausalLM
 
-from .checkpoint_reader import checkpoint_tensor_names
 from .errors import CheckpointError, UnsupportedModelError
 from .mxfp4 import MXFP4, load_mxfp4_checkpoint, quantization_method
 from .presets import build_preset
+from .tensor_files import transformers_tensors
 
 
 def default_dtype(device: str | torch.device) -> torch.dtype:
@@ -67,4 +67,5 @@ def check_checkpoint_directory(directory: Path) -> str | None:
         raise UnsupportedModelError(
             f"{directory} holds a {model_type!r} model; gpt-oss-rewrite only rewrites gpt_oss models"
         )
-    return quantization_method(directory, config, checkpoint_tensor_names(directory))
+    with transformers_tensors(directory) as tensors:  # every weight file opens: none missing or truncated
+        return quantization_method(directory, config, tensors.names())

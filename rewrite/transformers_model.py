@@ -42,6 +42,7 @@ def transformers_model(
     with dequantized_weights(model) as weights:
         # transformers takes given weights only without a directory to read them from
         config = GptOssConfig.from_pretrained(directory, local_files_only=True)
+        config.quantization_config = None  # an MXFP4 build says so; these weights are dequantized
         return _from_pretrained(None, dtype, device, state_dict=weights, config=config)
 
 

@@ -16,8 +16,8 @@ import torch
 from jinja2 import TemplateError
 from transformers import PreTrainedTokenizerBase
 
+from rewrite.errors import GenerationError
 from rewrite.model import RewrittenGptOss
-from runtime.errors import GenerationError
 from runtime.generate import generate
 from runtime.harmony import harmony_token_ids
 from runtime.harmony_stream import HarmonyStream

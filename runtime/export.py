@@ -19,15 +19,15 @@ from pathlib import Path
 
 import torch
 from peft import LoraConfig, PeftModel, get_peft_model, get_peft_model_state_dict
-from safetensors import safe_open
 from transformers import GptOssConfig, GptOssForCausalLM
 
 from rewrite.manifest import MANIFEST_NAME, read_manifest
 from rewrite.source import load_source
 from rewrite.staged_directory import staged_directory
+from rewrite.tensor_files import TensorFiles
 from rewrite.tokenizer_files import write_tokenizer
 from rewrite.transformers_model import transformers_model
-from runtime.peft_adapter import ADAPTER_CONFIG, ADAPTER_WEIGHTS
+from runtime.peft_adapter import ADAPTER_CONFIG, ADAPTER_REPAIR, ADAPTER_WEIGHTS
 from runtime.training_checkpoint import (
     TrainingCheckpoint,
     TrainingCheckpointError,
@@ -77,8 +77,8 @@ def check_transformers_layout(adapter_dir: Path, model_dir: Path) -> None:
     with torch.device("meta"):
         model = get_peft_model(GptOssForCausalLM(GptOssConfig.from_pretrained(model_dir)), lora_config)
     expected = {name: tuple(tensor.shape) for name, tensor in get_peft_model_state_dict(model).items()}
-    with safe_open(str(adapter_dir / ADAPTER_WEIGHTS), framework="pt") as handle:
-        saved = {name: tuple(handle.get_slice(name).get_shape()) for name in handle.keys()}
+    with TensorFiles([adapter_dir / ADAPTER_WEIGHTS], repair=ADAPTER_REPAIR) as files:
+        saved = {name: tuple(files.meta(name).shape) for name in files.names()}
     differences = [f"{name}: saved {list(saved[name]) if name in saved else 'nothing'}, peft expects "
                    f"{list(expected[name]) if name in expected else 'nothing'}"
                    for name in sorted(set(saved) | set(expected)) if saved.get(name) != expected.get(name)]

@@ -1,57 +1,47 @@
 """The generation engine: static KV cache, one prefill, then a (compiled) one-token decode step.
 
-In the spirit of gpt-fast: the cache is a list of tensors sized from the request (rounded up to a
-bucket so batches of similar length share compiled code), `prefill` and `decode_one_token` are plain
-functions, sampling is `runtime.sampling`. Output follows transformers' `generate`: prompt plus
-completion, left padding kept, finished rows padded with `pad_token_id`, stopping when every row is done.
-Sampling draws from a `generator`, or with `row_keys` from noise keyed per row (`runtime.keyed_noise`): a row then
-samples the same tokens in any batch.
+In the spirit of gpt-fast: the cache is a list of tensors sized from the request (rounded up to a bucket so batches
+of similar length share compiled code), the prefill and `decode_one_token` (`runtime.decode_step`) are plain
+functions, the loop is `decode_n_tokens` (`runtime.decode_loop`) and sampling is `runtime.sampling`.
+`GenerationEngine.generate` is those parts in order: check the request (`runtime.generation_request`), prefill the
+prompts into the caches, decode, trim. Output follows transformers' `generate`: prompt plus completion, left padding
+kept, finished rows padded with `pad_token_id`, stopping when every row is done. Sampling draws from a `generator`,
+or with `row_keys` from noise keyed per row (`runtime.keyed_noise`): a row then samples the same tokens in any batch.
 
 With a `lockstep_group` (processes whose model calls are collectives, as FSDP's per-layer all-gathers are), every
 process of the group runs the same number of decode steps: the periodic "has every row stopped?" check is combined
 over the group, so decoding goes on until every process's rows have stopped. A process's output is unchanged: the
 steps after its own rows stopped are trimmed, as the steps between two checks always are.
+
+Where the engine of `generate(model, ...)` lives: in a `weakref.WeakKeyDictionary` of this module keyed by the model,
+and that engine refers to its model through a weak proxy, so the table keeps nothing alive: the compiled steps and
+caches are made on the model's first `generate`, reused by the next ones, and dropped with the model. Callers that
+want to control that lifetime (the trainer, benchmarks) hold a `GenerationEngine` of their own.
 """
 
 from __future__ import annotations
 
+import inspect
 import math
+import weakref
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 import torch.distributed as dist
 
-from rewrite.model import InputError, RewrittenGptOss
+from rewrite.errors import GenerationError
+from rewrite.model import RewrittenGptOss
 from rewrite.spec import pad_aware_position_ids
 
-from .errors import GenerationError
+from .decode_loop import GenerationOutput, decode_n_tokens, rows_unfinished, trimmed_output
+from .decode_step import CachedDecodeStep, decode_one_token
+from .generation_request import GenerationRequest
 from .keyed_noise import gumbel_noise
-from .lm_head import lm_head_bypassed, lm_head_owner
-from .sampling import SamplingOptions, mark_seen, sample_next, seen_tokens
+from .lm_head import lm_head_bypassed
+from .sampling import SamplingOptions
 
 CACHE_BUCKET = 64
 PROMPT_BUCKET = 64  # prompts are left-padded to a multiple of this, so batches share compiled prefill code
-# Decode steps between host reads of "has every row stopped?": each read waits for the GPU to drain, so
-# reading every step leaves it idle while the next step is launched. Steps run past the last stop are
-# trimmed from the output, which is therefore the same as stopping at once.
-STOP_CHECK_INTERVAL = 16
-
-
-@dataclass
-class GenerationOutput:
-    sequences: torch.Tensor  # [B, prompt + generated]
-    logprobs: torch.Tensor  # [B, generated] log-prob of each generated token (0 after a row finished)
-    completion_mask: torch.Tensor  # [B, generated] 1 up to and including a row's stop token
-
-
-def decode_one_token(graph_module, spec, token, attention_mask, position, write_position, caches):
-    """One token per row through the graph; writes the new keys and values back into `caches`."""
-    outputs = graph_module(token, attention_mask, position, write_position, *caches)
-    for cache, updated in zip(caches, outputs[spec.num_layers + 2 :], strict=True):
-        cache.copy_(updated)
-    return outputs[0][:, -1]
-
 
 def supported_inductor_options(options: dict) -> dict:
     """The options this torch's inductor knows; a checkpoint built under another torch may ask for more."""
@@ -109,76 +99,36 @@ class GenerationEngine:
         """`row_keys` [B] (int64, >= 0): each row's sampling key, instead of `generator`; a row's tokens then depend
         on its key, prompt and the model only. `on_token` (streaming) is called with each step's tokens [B], on the
         device, in order, once each, finished rows' as the pad token; it may receive a few steps that the output
-        trims. It is called once the next decode step is queued, so the device has work while the caller reads it."""
-        options = SamplingOptions(do_sample, temperature, top_k, top_p, min_p, repetition_penalty)
-        attention_mask = self._check_request(input_ids, attention_mask, max_new_tokens)
-        _check_row_keys(row_keys, generator, input_ids)
-        row_keys = row_keys.to(input_ids.device) if row_keys is not None else None
-        stop_ids = torch.tensor(_as_list(eos_token_id), dtype=torch.long, device=input_ids.device)
-        pad = pad_token_id if pad_token_id is not None else (_as_list(eos_token_id) or [0])[0]
-        batch = input_ids.shape[0]
-        padded_ids, attention_mask = _left_pad(input_ids, attention_mask, PROMPT_BUCKET, pad)
-        prompt_length = padded_ids.shape[1]
-        cache_length = _bucket(prompt_length + max_new_tokens, CACHE_BUCKET)
-        mask = torch.zeros(batch, cache_length, dtype=torch.long, device=input_ids.device)
-        mask[:, :prompt_length] = attention_mask
-        positions = pad_aware_position_ids(attention_mask)
-        caches = self._caches(batch, cache_length)
-        logits = self._prefill(padded_ids, attention_mask, positions, caches)
-        seen = seen_tokens(padded_ids, attention_mask, logits.shape[-1]) if options.penalizes_repetition else None
-        position = positions[:, -1:] + 1
-        unfinished = torch.ones(batch, dtype=torch.bool, device=input_ids.device)
-        write_positions = torch.arange(prompt_length, prompt_length + max_new_tokens, device=input_ids.device)
-        steps = torch.arange(max_new_tokens, device=input_ids.device)
-        tokens, logprobs, alive = [], [], []
-        for index in range(max_new_tokens):
-            noise = None
-            if row_keys is not None and do_sample:  # the step as a tensor: one compiled graph for every step
-                noise = self._gumbel_noise(row_keys, steps[index], logits.shape[-1])
-            token, logprob = sample_next(logits, options, generator, noise, seen)
-            token = torch.where(unfinished, token, torch.full_like(token, pad))
-            if seen is not None:
-                mark_seen(seen, token)
-            tokens.append(token)
-            logprobs.append(torch.where(unfinished, logprob, torch.zeros_like(logprob)))
-            alive.append(unfinished.clone())
-            unfinished &= ~self._stopped(token, tokens, stop_ids, stop_sequences)
-            checks_now = (index + 1) % STOP_CHECK_INTERVAL == 0
-            if index == max_new_tokens - 1 or (checks_now and not self._any_unfinished(unfinished)):
-                break
-            mask[:, prompt_length + index] = 1
-            logits = self._decode(self.model.graph_module, self.model.spec, token[:, None], mask, position,
-                                  write_positions[index], caches)
-            position = position + 1
-            if on_token is not None:
-                on_token(token)
-        if on_token is not None:
-            on_token(tokens[-1])  # the step the loop ended on
-        alive_steps = torch.stack(alive, dim=1)
-        steps = int(alive_steps.any(0).nonzero().max()) + 1  # every row had stopped after this step
-        return GenerationOutput(
-            sequences=torch.cat([input_ids, torch.stack(tokens[:steps], dim=1)], dim=1),
-            logprobs=torch.stack(logprobs[:steps], dim=1),
-            completion_mask=alive_steps[:, :steps].long(),
+        trims. It is called once the next decode step is queued, so the device has work while the caller reads it.
+        A bad argument raises `GenerationError` before the model runs (`GenerationRequest.checked`)."""
+        request = GenerationRequest.checked(
+            self.model, input_ids, attention_mask, max_new_tokens=max_new_tokens,
+            sampling=SamplingOptions(do_sample, temperature, top_k, top_p, min_p, repetition_penalty),
+            eos_token_id=eos_token_id, pad_token_id=pad_token_id, stop_sequences=stop_sequences,
+            generator=generator, row_keys=row_keys, on_token=on_token,
         )
+        prompt_ids, prompt_mask = _left_pad(request.input_ids, request.attention_mask, PROMPT_BUCKET,
+                                            request.pad_token_id)
+        positions = pad_aware_position_ids(prompt_mask)
+        caches = self._caches(request.batch_size, _bucket(prompt_ids.shape[1] + max_new_tokens, CACHE_BUCKET))
+        logits = self._prefill(prompt_ids, prompt_mask, positions, caches)
+        step = CachedDecodeStep(self._decode, self.model.graph_module, self.model.spec, prompt_mask, positions,
+                                caches, max_new_tokens)
+        decoded = decode_n_tokens(step, logits, request, prompt_ids, prompt_mask, noise=self._gumbel_noise,
+                                  any_unfinished=self._any_unfinished)
+        return trimmed_output(request.input_ids, decoded)
 
-    def _prefill(self, padded_ids, attention_mask, positions, caches) -> torch.Tensor:
+    def _prefill(self, prompt_ids, prompt_mask, positions, caches) -> torch.Tensor:
         """Run the prompts into the first slots of `caches`; returns the logits [B, vocab] of the last position.
 
         The graph fills caches as long as the prompts (what `forward` does), which are then copied into the long
-        ones, so no second set of full-length caches exists; and the head runs on the last position alone, when
-        the graph calls it as a module."""
-        prompt_caches = self.model.empty_caches(padded_ids.shape[0], padded_ids.shape[1])
-        owner = lm_head_owner(self.model.graph_module)
-        if owner is None:
-            step = self.model.step(padded_ids, attention_mask, positions, 0, prompt_caches)
-            logits = step.logits[:, -1]
-        else:
-            with lm_head_bypassed(owner) as lm_head:
-                step = self.model.step(padded_ids, attention_mask, positions, 0, prompt_caches)
-            logits = lm_head(step.logits[:, -1])
+        ones, so no second set of full-length caches exists; and the head runs on the last position alone."""
+        prompt_caches = self.model.empty_caches(prompt_ids.shape[0], prompt_ids.shape[1])
+        with lm_head_bypassed(self.model) as lm_head:
+            step = self.model.step(prompt_ids, prompt_mask, positions, 0, prompt_caches)
+        logits = lm_head(step.logits[:, -1])
         for cache, filled in zip(caches, step.caches, strict=True):
-            cache[:, :, : padded_ids.shape[1]].copy_(filled)  # decode then writes in place: addresses stay put
+            cache[:, :, : prompt_ids.shape[1]].copy_(filled)  # decode then writes in place: addresses stay put
         return logits
 
     def _caches(self, batch: int, cache_length: int) -> list[torch.Tensor]:
@@ -194,54 +144,13 @@ class GenerationEngine:
             self._cache_pool[key] = caches
         return self._cache_pool[key]
 
-    def _check_request(self, input_ids, attention_mask, max_new_tokens) -> torch.Tensor:
-        if not isinstance(max_new_tokens, int) or max_new_tokens <= 0:
-            raise GenerationError(f"max_new_tokens must be a positive int, got {max_new_tokens!r}")
-        try:
-            attention_mask = self.model.check_inputs(input_ids, attention_mask)
-        except InputError as error:
-            raise GenerationError(str(error)) from error
-        total = input_ids.shape[1] + max_new_tokens
-        if total > self.model.spec.max_position_embeddings:
-            raise GenerationError(
-                f"prompt of {input_ids.shape[1]} tokens plus {max_new_tokens} new tokens exceeds the "
-                f"model's context of {self.model.spec.max_position_embeddings}; shorten the prompt or "
-                "max_new_tokens"
-            )
-        return attention_mask
-
     def _any_unfinished(self, unfinished: torch.Tensor) -> bool:
         """Whether a row is still generating, here or (with a lockstep group) on any process of the group."""
         if self.lockstep_group is None:
-            return bool(unfinished.any())
+            return rows_unfinished(unfinished)
         flag = unfinished.any().to(torch.int32).reshape(1)
         dist.all_reduce(flag, op=dist.ReduceOp.MAX, group=self.lockstep_group)
         return bool(flag)
-
-    @staticmethod
-    def _stopped(token, tokens, stop_ids, stop_sequences) -> torch.Tensor:
-        stopped = torch.isin(token, stop_ids) if stop_ids.numel() else torch.zeros_like(token, dtype=torch.bool)
-        for sequence in stop_sequences or []:
-            if len(tokens) >= len(sequence):
-                tail = torch.stack(tokens[-len(sequence) :], dim=1)
-                stopped |= (tail == torch.tensor(sequence, device=tail.device)).all(dim=1)
-        return stopped
-
-
-def _check_row_keys(row_keys: torch.Tensor | None, generator: torch.Generator | None, input_ids: torch.Tensor):
-    if row_keys is None:
-        return
-    if generator is not None:
-        raise GenerationError("pass either generator or row_keys, not both: each is a source of sampling randomness")
-    if row_keys.dtype != torch.int64 or row_keys.shape != input_ids.shape[:1] or bool((row_keys < 0).any()):
-        raise GenerationError(f"row_keys must be one int64 key >= 0 per row, shape [{input_ids.shape[0]}]; "
-                              f"got {row_keys.dtype} of shape {list(row_keys.shape)}")
-
-
-def _as_list(value) -> list[int]:
-    if value is None:
-        return []
-    return [value] if isinstance(value, int) else list(value)
 
 
 def _bucket(length: int, multiple: int) -> int:
@@ -258,20 +167,35 @@ def _left_pad(input_ids: torch.Tensor, attention_mask: torch.Tensor, multiple: i
 
 
 def generate(model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: torch.Tensor | None = None,
-             *, max_new_tokens: int, return_logprobs: bool = False, **options):
+             *, max_new_tokens: int, return_logprobs: bool = False, **options) -> torch.Tensor | GenerationOutput:
     """Token ids [B, prompt + new] like transformers' `generate`; with `return_logprobs` a GenerationOutput.
 
-    Options: do_sample, temperature, top_k, top_p, min_p, repetition_penalty, eos_token_id, pad_token_id,
-    stop_sequences (lists of token ids), generator or row_keys, on_token (`GenerationEngine.generate`). Anything
-    else is refused with the list of what is accepted.
+    Options: `GenerationEngine.generate`'s keywords (do_sample, temperature, top_k, top_p, min_p, repetition_penalty,
+    eos_token_id, pad_token_id, stop_sequences, generator or row_keys, on_token). Anything else is refused with the
+    list of what is accepted. The model's engine is kept as the module docstring says.
     """
-    accepted = {"do_sample", "temperature", "top_k", "top_p", "min_p", "repetition_penalty", "eos_token_id",
-                "pad_token_id", "stop_sequences", "generator", "row_keys", "on_token"}
-    unknown = sorted(set(options) - accepted)
+    unknown = sorted(set(options) - GENERATION_OPTIONS)
     if unknown:
-        raise GenerationError(f"unknown generation option {', '.join(unknown)}; accepted: {', '.join(sorted(accepted))}")
-    engine = getattr(model, "_generation_engine", None)  # kept on the model: compiled steps and caches live
-    if engine is None:                                      # as long as the model does, and no longer
-        engine = model._generation_engine = GenerationEngine(model)
-    output = engine.generate(input_ids, attention_mask, max_new_tokens=max_new_tokens, **options)
+        raise GenerationError(
+            f"unknown generation option {', '.join(unknown)}; accepted: {', '.join(sorted(GENERATION_OPTIONS))}"
+        )
+    output = _engine_of(model).generate(input_ids, attention_mask, max_new_tokens=max_new_tokens, **options)
     return output if return_logprobs else output.sequences
+
+
+GENERATION_OPTIONS = frozenset(
+    name for name, parameter in inspect.signature(GenerationEngine.generate).parameters.items()
+    if parameter.kind is inspect.Parameter.KEYWORD_ONLY and name != "max_new_tokens"
+)
+"""The keywords `generate(model, ...)` passes on to `GenerationEngine.generate`."""
+
+_ENGINES: weakref.WeakKeyDictionary[RewrittenGptOss, GenerationEngine] = weakref.WeakKeyDictionary()
+
+
+def _engine_of(model: RewrittenGptOss) -> GenerationEngine:
+    """`model`'s engine, made on its first `generate`. It holds the model through a weak proxy: an engine that held
+    it strongly would keep its own key alive, and the table would then keep every model it has seen."""
+    engine = _ENGINES.get(model)
+    if engine is None:
+        engine = _ENGINES[model] = GenerationEngine(weakref.proxy(model))
+    return engine

@@ -1,9 +1,9 @@
-"""The graph's `lm_head` module, and running the graph without it.
+"""The graph's lm_head module, and running the graph without it.
 
-Graphs built with the linear_modules pass call the output projection as a module (`lm_head`, transformers' name,
-under peft's wrapper when LoRA is attached). Swapping it for an identity makes the graph return the final normed
-hidden states, so a caller can apply the head to only the positions it needs: the last one when prefilling, a chunk
-of completion tokens at a time for log-probs. No [batch, tokens, vocab] logits tensor is then made.
+The manifest declares which module is the head (`RewrittenGptOss.roles.lm_head`, transformers' `lm_head`, under
+peft's wrapper when LoRA is attached). Swapping it for an identity makes the graph return the final normed
+hidden states, so a caller can apply the head to only the positions it needs: the last one when prefilling, a
+chunk of completion tokens at a time for log-probs. No [batch, tokens, vocab] logits tensor is then made.
 """
 
 from __future__ import annotations
@@ -14,23 +14,27 @@ from contextlib import contextmanager
 import torch
 from peft import PeftModel
 
+from rewrite.model import RewrittenGptOss
 
-def lm_head_owner(graph_module: torch.nn.Module) -> torch.nn.Module | None:
-    """The module whose `lm_head` attribute is the output projection module, or None when the graph has none
-    (builds without the linear_modules pass read the weight by attribute)."""
-    owner = graph_module.get_base_model() if isinstance(graph_module, PeftModel) else graph_module
-    lm_head = getattr(owner, "lm_head", None)
-    # a container module (no forward of its own) only holds the weight the graph reads by attribute
-    called = isinstance(lm_head, torch.nn.Module) and type(lm_head).forward is not torch.nn.Module.forward
-    return owner if called else None
+
+def base_module(graph_module: torch.nn.Module) -> torch.nn.Module:
+    """The emitted module itself, under peft's wrapper if LoRA is attached (module paths are relative to it)."""
+    return graph_module.get_base_model() if isinstance(graph_module, PeftModel) else graph_module
+
+
+def lm_head(model: RewrittenGptOss) -> torch.nn.Module:
+    """The output projection module (with its LoRA adapter, if any)."""
+    return base_module(model.graph_module).get_submodule(model.roles.lm_head)
 
 
 @contextmanager
-def lm_head_bypassed(owner: torch.nn.Module) -> Iterator[torch.nn.Module]:
-    """Within the block `owner.lm_head` is an identity, so the graph returns hidden states; yields the head."""
-    lm_head = owner.lm_head
-    owner.lm_head = torch.nn.Identity()
+def lm_head_bypassed(model: RewrittenGptOss) -> Iterator[torch.nn.Module]:
+    """Within the block the head is an identity, so the graph returns hidden states; yields the head."""
+    owner_path, _, name = model.roles.lm_head.rpartition(".")
+    owner = base_module(model.graph_module).get_submodule(owner_path)
+    head = getattr(owner, name)
+    setattr(owner, name, torch.nn.Identity())
     try:
-        yield lm_head
+        yield head
     finally:
-        owner.lm_head = lm_head
+        setattr(owner, name, head)

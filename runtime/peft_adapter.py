@@ -12,11 +12,13 @@ from pathlib import Path
 from peft import LoraConfig, PeftModel, get_peft_model, set_peft_model_state_dict
 from peft.utils import CONFIG_NAME as ADAPTER_CONFIG
 from peft.utils import SAFETENSORS_WEIGHTS_NAME as ADAPTER_WEIGHTS
-from safetensors.torch import load_file
 
 from rewrite.errors import RewriteError
 from rewrite.model import RewrittenGptOss
+from rewrite.tensor_files import read_tensor_file
 from runtime.ops.nf4_experts_lora import register_with
+
+ADAPTER_REPAIR = "the adapter file is damaged: use another checkpoint-N, or train again"
 
 
 class AdapterError(RewriteError):
@@ -40,7 +42,8 @@ def attach_adapter(model: RewrittenGptOss, adapter_dir: str | os.PathLike) -> Pe
     config.inference_mode = True
     policy = get_peft_model(model.graph_module, config)
     try:
-        result = set_peft_model_state_dict(policy, load_file(adapter_dir / ADAPTER_WEIGHTS, device=str(model.device)))
+        weights = read_tensor_file(adapter_dir / ADAPTER_WEIGHTS, model.device, ADAPTER_REPAIR)
+        result = set_peft_model_state_dict(policy, weights)
     except RuntimeError as error:  # torch's load_state_dict: tensors of other shapes
         raise AdapterError(f"{adapter_dir}'s adapter does not fit this model ({error}): it was trained on "
                            "another model; pass the build it was trained on") from error

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import torch
 
+from rewrite.errors import GenerationError
+
 
 @dataclass(frozen=True)
 class SamplingOptions:
@@ -22,23 +24,31 @@ class SamplingOptions:
     repetition_penalty: float = 1.0
 
     def __post_init__(self):
-        from .errors import GenerationError
-
-        if self.temperature <= 0:
+        # written as `not (x in range)` so that NaN, which compares false both ways, is refused as well
+        if not (_is_number(self.temperature) and self.temperature > 0):
             raise GenerationError(f"temperature must be > 0, got {self.temperature}; use do_sample=False for greedy")
-        if self.top_k is not None and self.top_k < 1:
+        if self.top_k is not None and not (is_plain_int(self.top_k) and self.top_k >= 1):
             raise GenerationError(f"top_k must be a positive int or None, got {self.top_k}")
-        if self.top_p is not None and not 0 < self.top_p <= 1:
+        if self.top_p is not None and not (_is_number(self.top_p) and 0 < self.top_p <= 1):
             raise GenerationError(f"top_p must be in (0, 1], got {self.top_p}")
-        if self.min_p is not None and not 0 <= self.min_p <= 1:
+        if self.min_p is not None and not (_is_number(self.min_p) and 0 <= self.min_p <= 1):
             raise GenerationError(f"min_p must be in [0, 1] or None, got {self.min_p}")
-        if not self.repetition_penalty > 0:
+        if not (_is_number(self.repetition_penalty) and self.repetition_penalty > 0):
             raise GenerationError(f"repetition_penalty must be > 0 (1.0 disables it), got {self.repetition_penalty}")
 
     @property
     def penalizes_repetition(self) -> bool:
         """Whether the scores depend on the tokens seen so far (`seen_tokens`)."""
         return self.repetition_penalty != 1.0
+
+
+def is_plain_int(value: object) -> bool:
+    """An int that is not a bool (`True` is an int to Python, never a count or a token id here)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: object) -> bool:
+    return is_plain_int(value) or isinstance(value, float)
 
 
 def seen_tokens(input_ids: torch.Tensor, attention_mask: torch.Tensor, vocab_size: int) -> torch.Tensor:

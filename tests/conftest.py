@@ -35,7 +35,7 @@ def tiny_graph(tiny_model):
 
 @pytest.fixture(scope="session")
 def tiny_checkpoint(tmp_path_factory):
-    """A capture-only checkpoint of the tiny preset; tests must not modify it (copy it first)."""
+    """A checkpoint of the tiny preset with the structure passes alone; tests must not modify it (copy it first)."""
     out = tmp_path_factory.mktemp("checkpoints") / "tiny-none"
     return build(out, preset="tiny", passes="none")
 

@@ -40,7 +40,11 @@ def test_manifest_records_source_versions_passes_and_hash(tiny_checkpoint):
     manifest = json.loads((tiny_checkpoint / "manifest.json").read_text())
     assert manifest["source"] == {"preset": "tiny", "dtype": "float32"}
     assert set(manifest["created_by"]) == {"gpt_oss_rewrite", "torch", "transformers"}
-    assert manifest["passes"] == []
+    assert [entry["pass_name"] for entry in manifest["passes"]] == ["linear_modules", "embedding_module",
+                                                                    "layer_modules"]
+    assert manifest["roles"] == {"embedding": "model.embed_tokens", "lm_head": "lm_head",
+                                 "layers": [f"model.layers.{index}" for index in range(4)]}
+    assert manifest["format_version"] == 2
     assert len(manifest["graph_hash"]) == 64
     assert "model.safetensors" in manifest["files"]
 
@@ -50,7 +54,7 @@ def test_cli_check_json_and_inspect(tiny_checkpoint, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["passed"] and result["max_error"] <= 1e-5
     assert main(["inspect", str(tiny_checkpoint)]) == 0
-    assert "none (capture only)" in capsys.readouterr().out
+    assert "layer_modules: matched 4, replaced 4" in capsys.readouterr().out
 
 
 def test_cli_check_exits_1_over_tolerance(tiny_checkpoint, capsys):

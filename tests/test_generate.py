@@ -5,7 +5,7 @@ import torch
 from transformers import GptOssForCausalLM
 
 from rewrite import load
-from runtime.errors import GenerationError
+from rewrite.errors import GenerationError
 from runtime.generate import generate
 
 

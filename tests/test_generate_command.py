@@ -11,8 +11,8 @@ from transformers import GenerationConfig
 
 from rewrite import load, load_tokenizer
 from rewrite.cli import main
+from rewrite.errors import GenerationError
 from runtime.chat import chat
-from runtime.errors import GenerationError
 from tests.scratch_copies import scratch_copy
 from tests.scripted_reply import ANALYSIS_THEN_FINAL, scripted_generate
 from tests.trained_run import rewritten_with_adapter, train_two_steps

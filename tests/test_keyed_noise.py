@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rewrite import load
-from runtime.errors import GenerationError
+from rewrite.errors import GenerationError
 from runtime.generate import GenerationEngine
 from runtime.keyed_noise import gumbel_noise
 

@@ -25,6 +25,12 @@ def nf4_checkpoint(tmp_path_factory):
     return build(tmp_path_factory.mktemp("nf4") / "tiny-nf4", preset="tiny", quantize="nf4")
 
 
+@pytest.fixture(scope="module")
+def quantized_checkpoint(request, tmp_path_factory):
+    quantize = request.param
+    return build(tmp_path_factory.mktemp(quantize) / f"tiny-{quantize}", preset="tiny", quantize=quantize)
+
+
 def with_expert_adapter(checkpoint):
     """The build at `checkpoint` with LoRA on its expert matrices as the trainer attaches it, lora_B drawn at random
     (an adapter initialised to zero changes nothing)."""
@@ -42,14 +48,17 @@ def test_an_expert_adapter_trained_on_ours_loads_on_the_transformers_model(full_
     assert_adapter_loads_on_transformers(with_expert_adapter(full_checkpoint), full_checkpoint, tmp_path)
 
 
-def test_an_expert_adapter_trained_on_the_nf4_build_has_the_tensor_names_and_shapes_peft_gives_transformers(
-        nf4_checkpoint, tmp_path):
-    with_expert_adapter(nf4_checkpoint).graph_module.save_pretrained(tmp_path)
-    check_transformers_layout(tmp_path, nf4_checkpoint)  # raises, naming a tensor, when a name or shape differs
+@pytest.mark.parametrize("quantized_checkpoint", ["nf4", "mxfp4"], indirect=True)
+def test_an_expert_adapter_trained_on_a_4bit_build_has_the_tensor_names_and_shapes_peft_gives_transformers(
+        quantized_checkpoint, tmp_path):
+    with_expert_adapter(quantized_checkpoint).graph_module.save_pretrained(tmp_path)
+    check_transformers_layout(tmp_path, quantized_checkpoint)  # raises, naming a tensor, when a name or shape differs
 
 
-def test_an_expert_adapter_trained_on_the_nf4_build_loads_on_transformers_with_its_logits(nf4_checkpoint, tmp_path):
-    assert_adapter_loads_on_transformers(with_expert_adapter(nf4_checkpoint), nf4_checkpoint, tmp_path)
+@pytest.mark.parametrize("quantized_checkpoint", ["nf4", "mxfp4"], indirect=True)
+def test_an_expert_adapter_trained_on_a_4bit_build_loads_on_transformers_with_its_logits(quantized_checkpoint,
+                                                                                          tmp_path):
+    assert_adapter_loads_on_transformers(with_expert_adapter(quantized_checkpoint), quantized_checkpoint, tmp_path)
 
 
 def _param_wrappers(model: torch.nn.Module) -> dict:

@@ -22,7 +22,9 @@ from tests.scratch_copies import edit_json, scratch_copy
 # As in the released gpt-oss config.json.
 RELEASED_QUANTIZATION_CONFIG = {
     "quant_method": "mxfp4",
-    "modules_to_not_convert": ["model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"],
+    "modules_to_not_convert": [
+        "model.layers.*.self_attn", "model.layers.*.mlp.router", "model.embed_tokens", "lm_head"
+    ],
 }
 EXPERT_MATRICES = ("mlp.experts.gate_up_proj", "mlp.experts.down_proj")
 
@@ -183,7 +185,8 @@ def test_a_missing_shard_is_refused_before_loading(checkpoint_copy, tmp_path):
 def test_a_truncated_shard_is_refused_before_loading(checkpoint_copy, tmp_path):
     shard = checkpoint_copy / "model-00000-of-00001.safetensors"
     shard.write_bytes(shard.read_bytes()[: shard.stat().st_size // 2])
-    with pytest.raises(CheckpointError, match="model-00000-of-00001.safetensors is truncated .*download the checkpoint again"):
+    with pytest.raises(CheckpointError,
+                       match="model-00000-of-00001.safetensors is truncated .*download the checkpoint again"):
         build(tmp_path / "out", checkpoint=checkpoint_copy, passes="none")
 
 

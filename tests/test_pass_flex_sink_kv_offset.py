@@ -11,7 +11,7 @@ from rewrite.graphdiff import diff, to_networkx
 from rewrite.pipeline import run_pipeline
 from rewrite.spec import graph_spec
 from rewrite.verify import candidate_outputs, compare, reference_outputs, sample_batch
-from runtime.ops import flex_sink_attention, flex_sink_attention_dense_mask
+from runtime.ops import SinkMask, sink_attention
 from tests.golden_files import assert_matches_golden
 
 
@@ -30,6 +30,9 @@ def test_kv_offset_golden_diff(tiny_graph, update_golden):
     assert (report.matched, report.replaced) == (4, 4)
     assert report.details["dense_masks_removed"] == 2
     assert report.details["windows"] == [8, None, 8, None]
+    masks = [node.args[4] for node in tiny_graph.graph.nodes if node.target is sink_attention]
+    assert [mask.target for mask in masks] == [SinkMask] * 4
+    assert masks[0] is masks[2] and masks[1] is masks[3] and masks[0] is not masks[1], "one SinkMask per layer kind"
     assert_matches_golden("kv_offset", diff(before, tiny_graph).summary(), update_golden)
 
 
@@ -39,7 +42,7 @@ def test_rewritten_graph_matches_transformers_eager_per_layer_prefill_and_decode
     reports = run_pipeline(tiny_graph, ["flex_sink", "kv_offset"], verify_batch=batch)
     assert all(report.max_error <= 1e-5 for report in reports)
     targets = {node.target for node in tiny_graph.graph.nodes}
-    assert flex_sink_attention in targets and flex_sink_attention_dense_mask not in targets
+    assert sink_attention in targets and SinkMask in targets
     assert torch.ops.gpt_oss_rewrite.padded_causal_mask.default not in targets, "no dense mask is left"
     comparison = compare(candidate_outputs(RewrittenGptOss(tiny_graph, spec), batch),
                          reference_outputs(tiny_model, batch), tolerance=1e-5)

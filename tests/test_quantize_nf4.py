@@ -66,7 +66,8 @@ def test_torch_dequantization_equals_bitsandbytes_bit_for_bit():
 
     weight = torch.randn(300, 1000, generator=torch.Generator().manual_seed(0))  # blocks of scales left over
     for double_quant in (True, False):
-        codes, state = functional.quantize_4bit(weight, blocksize=64, compress_statistics=double_quant, quant_type="nf4")
+        codes, state = functional.quantize_4bit(weight, blocksize=64, compress_statistics=double_quant,
+                                                quant_type="nf4")
         assert torch.equal(dequantize_with_torch(codes, state), functional.dequantize_4bit(codes, state))
 
 
@@ -183,7 +184,8 @@ def test_an_unknown_quantize_value_is_refused_with_the_known_ones(tmp_path, caps
 def test_a_checkpoint_quantized_in_a_method_we_cannot_read_is_refused(nf4_checkpoint, tmp_path):
     copy = scratch_copy(nf4_checkpoint, tmp_path)
     edit_json(copy / "manifest.json", lambda manifest: manifest["quantization"].update(method="gptq"))
-    with pytest.raises(QuantizationError, match="quantized with 'gptq', which this gpt-oss-rewrite cannot read.*rebuild"):
+    with pytest.raises(QuantizationError,
+                       match="quantized with 'gptq', which this gpt-oss-rewrite cannot read.*rebuild"):
         load(copy)
 
 

@@ -12,7 +12,7 @@ from transformers.generation.logits_process import (
 )
 
 from rewrite import load
-from runtime.errors import GenerationError
+from rewrite.errors import GenerationError
 from runtime.generate import generate
 from runtime.sampling import SamplingOptions, filtered_logits, mark_seen, sample_next, seen_tokens
 

@@ -1,4 +1,4 @@
-"""The presets' harmony tokenizer: gpt-oss's special tokens at the preset's ids, deterministic, and its chat template."""
+"""The presets' harmony tokenizer: gpt-oss's special tokens at the preset's ids, determinism, and its chat template."""
 
 from __future__ import annotations
 

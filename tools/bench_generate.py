@@ -6,6 +6,7 @@ row with no early stop, for each batch size. Prints one JSON object: tok/s of ea
 memory, warm-up/compile time, and our share of the weight-bandwidth roofline.
 
     python tools/bench_generate.py --batch-sizes 8 64
+    python tools/bench_generate.py --batch-sizes 1 8 64 --quantize mxfp4 nf4 --skip-transformers
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from passes import combo_kernels  # noqa: E402
 from rewrite import RewrittenGptOss, build_preset, capture  # noqa: E402
-from rewrite.pipeline import resolve_pass_names, run_pipeline  # noqa: E402
+from rewrite.pipeline import quantize_pass_names, resolve_pass_names, run_pipeline  # noqa: E402
 from rewrite.spec import graph_spec  # noqa: E402
 from runtime.generate import GenerationEngine  # noqa: E402
 
@@ -39,12 +40,14 @@ def prompts(batch: int, vocab: int, generator: torch.Generator):
     return ids.masked_fill(mask == 0, 0).cuda(), mask.cuda()
 
 
-def roofline_tokens_per_s(model, batch: int) -> float:
-    """Tokens/s if each decode step only had to read the weights it touches once from HBM."""
-    config = model.config
-    expert_bytes = sum(p.numel() * p.element_size() for n, p in model.named_parameters() if ".experts." in n)
-    dense_bytes = sum(p.numel() * p.element_size() for n, p in model.named_parameters() if ".experts." not in n)
-    dense_bytes -= model.model.embed_tokens.weight.numel() * 2  # the embedding is gathered, not read whole
+def roofline_tokens_per_s(module: torch.nn.Module, config, batch: int) -> float:
+    """Tokens/s if each decode step only had to read the weights it touches once from HBM (in the form `module`
+    stores them: bf16, or packed 4-bit with its scales)."""
+    tensors = [*module.named_parameters(), *module.named_buffers()]
+    expert_bytes = sum(t.numel() * t.element_size() for n, t in tensors if ".experts." in n)
+    dense_bytes = sum(t.numel() * t.element_size() for n, t in tensors if ".experts." not in n)
+    embedding = module.get_submodule("model.embed_tokens").weight
+    dense_bytes -= embedding.numel() * embedding.element_size()  # the embedding is gathered, not read whole
     experts, top_k = config.num_local_experts, config.num_experts_per_tok
     touched = experts * (1 - (1 - top_k / experts) ** batch)  # expected distinct experts per layer
     step_bytes = dense_bytes + expert_bytes * touched / experts
@@ -97,6 +100,8 @@ def main() -> None:
     parser.add_argument("--new-tokens", type=int, default=128)
     parser.add_argument("--passes", default="default")
     parser.add_argument("--skip-transformers", action="store_true")
+    parser.add_argument("--quantize", nargs="*", default=[], choices=["mxfp4", "nf4"],
+                        help="also time ours with these 4-bit experts, beside ours bf16 in the same run")
     parser.add_argument("--compare-combo-kernels", action="store_true",
                         help="also time ours with the combo_kernels pass's inductor options")
     parser.add_argument("--profile", action="store_true", help="add the top CUDA kernels of 16 decode steps")
@@ -109,6 +114,10 @@ def main() -> None:
     reports = run_pipeline(graph_module, resolve_pass_names(args.passes))
     ours = RewrittenGptOss(graph_module, graph_spec(graph_module))
     engines = {"ours": GenerationEngine(ours)}
+    for quantize in args.quantize:  # each on its own capture: the passes rewrite in place
+        quantized = capture(model)
+        run_pipeline(quantized, resolve_pass_names(args.passes) + quantize_pass_names(quantize))
+        engines[f"ours_{quantize}"] = GenerationEngine(RewrittenGptOss(quantized, graph_spec(quantized)))
     if args.compare_combo_kernels:
         combo_kernels.apply(graph_module)
         engines["ours_combo_kernels"] = GenerationEngine(ours)
@@ -120,12 +129,13 @@ def main() -> None:
     for batch in args.batch_sizes:
         ids, mask = prompts(batch, model.config.vocab_size, generator)
         more_batches = [prompts(batch, model.config.vocab_size, generator) for _ in range(2)]
-        row = {"batch": batch, "prompt_lengths": mask.sum(1).tolist(),
-               "roofline_tok_s": roofline_tokens_per_s(model, batch)}
+        row = {"batch": batch, "prompt_lengths": mask.sum(1).tolist()}
         for name, engine in engines.items():
             for key, value in measure_ours(engine, ids, mask, sampling, args.new_tokens, more_batches).items():
                 row[f"{name}_{key}"] = value
-            row[f"{name}_roofline_share"] = row[f"{name}_tok_s"] / row["roofline_tok_s"]
+            row[f"{name}_roofline_tok_s"] = roofline_tokens_per_s(engine.model.graph_module, model.config, batch)
+            row[f"{name}_roofline_share"] = row[f"{name}_tok_s"] / row[f"{name}_roofline_tok_s"]
+            row[f"{name}_over_bf16"] = row[f"{name}_tok_s"] / row["ours_tok_s"]
         if not args.skip_transformers:
             hf = partial(model.generate, input_ids=ids, attention_mask=mask, max_new_tokens=args.new_tokens,
                          min_new_tokens=args.new_tokens, pad_token_id=0, **sampling)

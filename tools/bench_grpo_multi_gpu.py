@@ -124,7 +124,8 @@ def launch(args: argparse.Namespace, processes: int, scaling: str) -> dict:
                    "--device", args.device, "--steps", str(args.steps), "--warmup-steps", str(args.warmup_steps),
                    "--scaling", scaling,
                    "--worker-output", str(output), *(["--fsdp"] if args.fsdp else []),
-                   *(option for name in GPU_SIZES for option in (f"--{name.replace('_', '-')}", str(getattr(args, name))))]
+                   *(option for name in GPU_SIZES
+                     for option in (f"--{name.replace('_', '-')}", str(getattr(args, name))))]
         subprocess.run(command, check=True)
         return json.loads(output.read_text())
 

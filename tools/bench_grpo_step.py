@@ -148,7 +148,8 @@ def main() -> None:
     parser.add_argument("--generations", type=int, default=8)
     parser.add_argument("--new-tokens", type=int, default=256)
     parser.add_argument("--micro-batch", type=int, default=8)
-    parser.add_argument("--logprob-chunk-size", type=int, default=1024, help="ours: completion tokens per lm_head chunk")
+    parser.add_argument("--logprob-chunk-size", type=int, default=1024,
+                        help="ours: completion tokens per lm_head chunk")
     parser.add_argument("--skip-transformers", action="store_true")
     parser.add_argument("--device", default="cuda", help="cuda; cpu only to smoke-test the script on a tiny preset")
     args = parser.parse_args()

@@ -1,4 +1,4 @@
-"""Training memory on the gpt-oss-20b shape: ours (bf16, nf4) against transformers + peft, one run, one card.
+"""Training memory on the gpt-oss-20b shape: ours (bf16, MXFP4, nf4) against transformers + peft, one run, one card.
 
 Part `step`: one GRPO step (8 prompts x 8 generations, 512 new tokens, LoRA r=16 on the attention
 projections), seconds and peak GPU memory per phase (generation, log-probs, backward): the step of
@@ -42,9 +42,10 @@ from tools.bench_long_context import longest  # noqa: E402
 from tools.rewritten_preset import rewritten_preset  # noqa: E402
 
 CANDIDATES = {
-    "step": ["ours_bf16", "ours_nf4", "hf_bf16", "hf_4bit"],
-    "longest": ["ours_bf16", "ours_nf4", "hf_eager", "hf_flex"],
+    "step": ["ours_bf16", "ours_mxfp4", "ours_nf4", "hf_bf16", "hf_4bit"],
+    "longest": ["ours_bf16", "ours_mxfp4", "ours_nf4", "hf_eager", "hf_flex"],
 }
+QUANTIZE_OF = {"ours_bf16": None, "ours_nf4": "nf4", "ours_mxfp4": "mxfp4"}
 GPU_SETTINGS = dict(preset="gpt-oss-20b", prompts=8, generations=8, new_tokens=512, micro_batch=8,
                     granularity=1024, limit=131072)
 CPU_SETTINGS = dict(preset="tiny", prompts=2, generations=2, new_tokens=8, micro_batch=4, granularity=64, limit=256)
@@ -101,7 +102,7 @@ def free_memory(args) -> None:
 
 def run_step(name: str, args) -> dict:
     if name.startswith("ours"):
-        ours = ours_policy(args, "nf4" if name == "ours_nf4" else None)
+        ours = ours_policy(args, QUANTIZE_OF[name])
         vocab = ours.spec.vocab_size
         phases = ours_phases(ours, args, activation_offload=activation_offload(ours, args))
     else:
@@ -116,7 +117,7 @@ def run_step(name: str, args) -> dict:
 
 def run_longest(name: str, args) -> dict:
     if name.startswith("ours"):
-        ours = ours_policy(args, "nf4" if name == "ours_nf4" else None)
+        ours = ours_policy(args, QUANTIZE_OF[name])
         ours.train()
         offload = activation_offload(ours, args)
 
@@ -168,6 +169,8 @@ def parse_args() -> argparse.Namespace:
                         help="ours: layer inputs kept for the backward pass in pinned CPU memory")
     parser.add_argument("--embedding-offload", action=argparse.BooleanOptionalAction, default=True,
                         help="ours: the embedding table in pinned CPU memory")
+    parser.add_argument("--memory-cap-gib", type=float,
+                        help="cap this process's GPU memory (torch.cuda.set_per_process_memory_fraction), e.g. 80")
     parser.add_argument("--start", type=int, help="ours: the first length of the doubling (default --granularity)")
     parser.add_argument("--logprob-chunk-size", type=int, default=256,
                         help="ours: completion tokens per lm_head chunk (GRPOConfig.logprob_chunk_size)")
@@ -185,6 +188,9 @@ def parse_args() -> argparse.Namespace:
 def main() -> None:
     args = parse_args()
     torch.manual_seed(0)
+    if args.memory_cap_gib is not None:
+        total = torch.cuda.get_device_properties(0).total_memory
+        torch.cuda.set_per_process_memory_fraction(args.memory_cap_gib * 2**30 / total)
     result = {
         "device": torch.cuda.get_device_name() if args.device == "cuda" else "cpu", "torch": torch.__version__,
         "preset": args.preset, "dtype": str(args.dtype).removeprefix("torch."), "lora_r": 16, "targets": TARGETS,

@@ -30,14 +30,15 @@ from typing import Any
 import torch
 import torch.distributed.checkpoint as dcp
 from peft import PeftModel, set_peft_model_state_dict
-from safetensors.torch import load_file
 from torch.distributed.checkpoint.state_dict import get_optimizer_state_dict, set_optimizer_state_dict
 
+from rewrite.tensor_files import read_tensor_file
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOOutputDirError
 from runtime.grpo.generation_batch import GenerationBatch
 from runtime.grpo.seeding import restore_rng_states, rng_states
+from runtime.peft_adapter import ADAPTER_REPAIR
 
 CHECKPOINT_NAME = re.compile(r"checkpoint-(\d+)")
 TRAINER_STATE = "trainer_state.json"
@@ -117,7 +118,7 @@ def load_checkpoint(
     """Restore the adapter, optimizer, scheduler and global generators from `checkpoint`, in place; every process
     calls it."""
     device = next(policy.parameters()).device
-    result = set_peft_model_state_dict(policy, load_file(checkpoint / ADAPTER_WEIGHTS, device=str(device)))
+    result = set_peft_model_state_dict(policy, read_tensor_file(checkpoint / ADAPTER_WEIGHTS, device, ADAPTER_REPAIR))
     if result.unexpected_keys:
         raise GRPOOutputDirError(
             f"{checkpoint}'s adapter has weights this model lacks (e.g. {result.unexpected_keys[0]}): it was "

@@ -17,6 +17,8 @@ from typing import Any
 
 import torch
 
+from runtime.grpo.step_records import drop_steps_after
+
 COMPLETIONS_NAME = "completions.jsonl"
 _PRINTED_CHARACTERS = 300
 
@@ -30,7 +32,7 @@ class CompletionLog:
         self.num_to_print = num_to_print
         self.writer = writer
         self.console = console
-        _keep_lines_up_to(self.path, start_step)
+        drop_steps_after(self.path, start_step)
 
     def write(self, rows: list[dict[str, Any]], per_func_rewards: torch.Tensor, reward_names: list[str]) -> None:
         """`rows[i]` holds step, prompt, completion and the extra columns of completion i; `per_func_rewards` [B, F]."""
@@ -84,8 +86,10 @@ def _markdown_table(records: list[dict[str, Any]]) -> str:
     header = "| prompt | thinking | content | " + " | ".join(names) + " |"
     rule = "|" + " --- |" * (3 + len(names))
     rows = [
-        "| " + " | ".join([_cell(_prompt_text(record["prompt"])), _cell(record["thinking"]),
-                           _cell(str(record["content"])), *(_rounded(record["rewards"][name]) for name in names)]) + " |"
+        "| " + " | ".join([
+            _cell(_prompt_text(record["prompt"])), _cell(record["thinking"]), _cell(str(record["content"])),
+            *(_rounded(record["rewards"][name]) for name in names),
+        ]) + " |"
         for record in records
     ]
     return "\n".join([header, rule, *rows])
@@ -106,17 +110,3 @@ def _rounded(value: float | None) -> str:
 
 def _number(value: float) -> float | None:
     return None if math.isnan(value) else value
-
-
-def _keep_lines_up_to(path: Path, last_step: int) -> None:
-    if not path.is_file():
-        return
-    kept = []
-    for line in path.read_text().splitlines():
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError:  # a line cut short by a killed process
-            break
-        if record.get("step", 0) <= last_step:
-            kept.append(line + "\n")
-    path.write_text("".join(kept))

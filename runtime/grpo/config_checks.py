@@ -34,7 +34,9 @@ def parse_json_object(text: str, name: str) -> dict[str, Any]:
     try:
         value = json.loads(text)
     except json.JSONDecodeError as error:
-        raise GRPOConfigError(f"{name} must be a JSON object such as '{{\"key\": 1}}', got {text!r} ({error}).") from error
+        raise GRPOConfigError(
+            f"{name} must be a JSON object such as '{{\"key\": 1}}', got {text!r} ({error})."
+        ) from error
     if not isinstance(value, dict):
         raise GRPOConfigError(f"{name} must be a JSON object such as '{{\"key\": 1}}', got {text!r}.")
     return value
@@ -204,7 +206,9 @@ def _model_init(config: GRPOConfig) -> list[str]:
     ]
     for key in MODEL_INIT_DTYPE_KEYS:
         if key in kwargs and kwargs[key] not in MODEL_INIT_DTYPES:
-            problems.append(f"model_init_kwargs[{key!r}]={kwargs[key]!r} must be one of {', '.join(MODEL_INIT_DTYPES)}.")
+            problems.append(
+                f"model_init_kwargs[{key!r}]={kwargs[key]!r} must be one of {', '.join(MODEL_INIT_DTYPES)}."
+            )
     dtype = config.requested_dtype
     if config.bf16 and dtype not in (None, "bfloat16"):
         problems.append(f"bf16=True asks for bfloat16 but model_init_kwargs asks for {dtype}: give one of the two.")

@@ -121,7 +121,9 @@ class TrainingFields:
     seed: int = field(default=42, metadata={"help": "Random seed set at the beginning of training."})
     use_cpu: bool = field(
         default=False,
-        metadata={"help": "Train on the CPU even when CUDA is available (used when the model is given as a directory)."},
+        metadata={
+            "help": "Train on the CPU even when CUDA is available (used when the model is given as a directory)."
+        },
     )
     fsdp: bool = field(
         default=False,

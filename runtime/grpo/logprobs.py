@@ -12,9 +12,8 @@ import torch
 from torch.utils.checkpoint import checkpoint
 
 from rewrite.model import RewrittenGptOss
-from runtime.grpo.errors import GRPOModelError
 from runtime.grpo.memory import ActivationOffload, forward_for_backward
-from runtime.lm_head import lm_head_bypassed, lm_head_owner
+from runtime.lm_head import lm_head, lm_head_bypassed
 
 
 def completion_logprobs(
@@ -37,7 +36,7 @@ def completion_logprobs(
     """
     batch_size, completion_length = input_ids.shape[0], input_ids.shape[1] - prompt_length
     if torch.is_grad_enabled():
-        hidden = forward_for_backward(final_hidden_states, model.graph_module, model, input_ids, attention_mask,
+        hidden = forward_for_backward(final_hidden_states, model, model, input_ids, attention_mask,
                                       gradient_checkpointing=gradient_checkpointing,
                                       activation_offload=activation_offload)
     else:
@@ -45,10 +44,10 @@ def completion_logprobs(
     # position t predicts token t + 1, so completion tokens are predicted from positions P - 1 .. T - 2
     predicting = hidden[:, prompt_length - 1 : -1].reshape(batch_size * completion_length, -1)
     targets = input_ids[:, prompt_length:].reshape(-1)
-    lm_head = _lm_head_owner(model).lm_head
+    head = lm_head(model)
     chunks = []
     for start in range(0, targets.numel(), chunk_size):
-        arguments = (lm_head, predicting[start : start + chunk_size], targets[start : start + chunk_size], temperature)
+        arguments = (head, predicting[start : start + chunk_size], targets[start : start + chunk_size], temperature)
         if torch.is_grad_enabled():
             chunks.append(checkpoint(_token_logprobs, *arguments, use_reentrant=False))
         else:
@@ -60,18 +59,8 @@ def final_hidden_states(
     model: RewrittenGptOss, input_ids: torch.Tensor, attention_mask: torch.Tensor
 ) -> torch.Tensor:
     """[B, T, hidden] the final normed hidden states, the input of the `lm_head` (which is not run)."""
-    with lm_head_bypassed(_lm_head_owner(model)):
+    with lm_head_bypassed(model):
         return model(input_ids, attention_mask)
-
-
-def _lm_head_owner(model: RewrittenGptOss) -> torch.nn.Module:
-    owner = lm_head_owner(model.graph_module)
-    if owner is None:
-        raise GRPOModelError(
-            "the model's graph has no lm_head module, so log-probs cannot be computed in chunks: rebuild the "
-            "checkpoint with the default passes (`rewrite build ... --passes default`), which include linear_modules."
-        )
-    return owner
 
 
 def _token_logprobs(

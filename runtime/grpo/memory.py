@@ -1,14 +1,14 @@
 """What the policy's forward keeps for the backward pass, and where: the trainer's memory options.
 
-- Gradient checkpointing (`gradient_checkpointing`): on a graph with layer modules (the `layer_modules`
-  pass), each decoder layer recomputes its activations in the backward pass, so between forward and
-  backward a layer keeps only its inputs; a graph without them is checkpointed whole, as one region.
+- Gradient checkpointing (`gradient_checkpointing`): each decoder layer (the modules the manifest declares as
+  layers) recomputes its activations in the backward pass, so between forward and backward a layer keeps only
+  its inputs.
 - Activation offload (`activation_offloading`): what autograd saves outside the checkpointed regions (with
   layer checkpointing: the layers' inputs) is copied to CPU memory, pinned on CUDA, and copied back when
   the backward pass needs it. Parameters (and views of them) stay where they are.
 - Embedding offload (`embedding_offload`): the embedding table moves to CPU memory (pinned on CUDA); each
-  forward gathers the batch's rows there and sends only those to the device. It needs the graph to call
-  the embedding as a module (the `embedding_module` pass).
+  forward gathers the batch's rows there and sends only those to the device (the module the manifest declares
+  as the embedding is swapped).
 None of them changes a loss or a gradient.
 """
 
@@ -18,13 +18,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 
 import torch
-from peft import PeftModel
 from torch.utils.checkpoint import checkpoint
 
 from rewrite.model import RewrittenGptOss
 from runtime.grpo.errors import GRPOModelError
-
-EMBEDDING_PATH = "model.embed_tokens"
+from runtime.lm_head import base_module
 
 
 class ActivationOffload(torch.autograd.graph.saved_tensors_hooks):
@@ -73,45 +71,37 @@ class OffloadedEmbedding(torch.nn.Module):
 
 def offload_embedding(model: RewrittenGptOss) -> OffloadedEmbedding:
     """Swap the graph's embedding module for an `OffloadedEmbedding` (in place) and return it."""
-    graph_module = _base(model.graph_module)
-    parent_path, _, name = EMBEDDING_PATH.rpartition(".")
-    embedding = getattr(graph_module.get_submodule(parent_path), name, None)
+    parent_path, _, name = model.roles.embedding.rpartition(".")
+    parent = base_module(model.graph_module).get_submodule(parent_path)
+    embedding = getattr(parent, name)
     if not isinstance(embedding, torch.nn.Embedding):
         raise GRPOModelError(
-            f"embedding_offload needs the graph to call its embedding as a module at {EMBEDDING_PATH}; rebuild the "
-            "checkpoint with the default passes (they include embedding_module), or pass --embedding-offload false."
+            f"embedding_offload needs a plain nn.Embedding at {model.roles.embedding}, found "
+            f"{type(embedding).__name__}; pass --embedding-offload false"
         )
     offloaded = OffloadedEmbedding(embedding)
-    graph_module.get_submodule(parent_path).add_module(name, offloaded)
+    parent.add_module(name, offloaded)
     return offloaded
 
 
-def decoder_layers(graph_module: torch.nn.Module) -> list[torch.nn.Module]:
-    """The called layer modules at `model.layers.<i>`; empty for a graph built without the layer_modules pass,
-    whose `model.layers.<i>` are mere containers of parameters."""
-    graph_module = _base(graph_module)
-    try:
-        layers = graph_module.get_submodule("model.layers")
-    except AttributeError:
-        return []
-    return [layer for layer in layers.children() if type(layer).forward is not torch.nn.Module.forward]
+def decoder_layers(model: RewrittenGptOss) -> list[torch.nn.Module]:
+    """The decoder layer modules, in order."""
+    base = base_module(model.graph_module)
+    return [base.get_submodule(path) for path in model.roles.layers]
 
 
 def forward_for_backward(
     function: Callable[..., torch.Tensor],
-    graph_module: torch.nn.Module,
+    model: RewrittenGptOss,
     *args,
     gradient_checkpointing: bool,
     activation_offload: ActivationOffload | None = None,
 ) -> torch.Tensor:
-    """`function(*args)`, a forward of `graph_module` whose backward pass will run, saving memory as asked."""
+    """`function(*args)`, a forward of `model` whose backward pass will run, saving memory as asked."""
     with activation_offload if activation_offload is not None else nullcontext():
         if not gradient_checkpointing:
             return function(*args)
-        layers = decoder_layers(graph_module)
-        if not layers:
-            return checkpoint(function, *args, use_reentrant=False)
-        with layers_checkpointed(layers):
+        with layers_checkpointed(decoder_layers(model)):
             return function(*args)
 
 
@@ -133,7 +123,3 @@ def _checkpointed(forward: Callable) -> Callable:
         return checkpoint(forward, *args, use_reentrant=False)
 
     return run
-
-
-def _base(graph_module: torch.nn.Module) -> torch.nn.Module:
-    return graph_module.get_base_model() if isinstance(graph_module, PeftModel) else graph_module

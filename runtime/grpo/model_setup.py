@@ -18,6 +18,7 @@ from rewrite.capture import capture
 from rewrite.load import load
 from rewrite.manifest import MANIFEST_NAME
 from rewrite.model import RewrittenGptOss
+from rewrite.module_roles import ModuleRoles
 from rewrite.pipeline import resolve_pass_names, run_pipeline
 from rewrite.source import default_dtype, load_source
 from rewrite.spec import graph_spec
@@ -76,6 +77,7 @@ def _rewritten_in_memory(model: GptOssForCausalLM, source: dict) -> RewrittenGpt
         "source": source,
         "graph_hash": hashlib.sha256(graph_module.code.encode()).hexdigest(),
         "passes": [report.pass_name for report in reports],
+        "roles": ModuleRoles.of_graph(graph_module, graph_spec(graph_module).num_layers).to_json(),
     }
     return RewrittenGptOss(graph_module, graph_spec(graph_module), manifest)
 

@@ -1,8 +1,10 @@
 """A run's metrics: OUT/log.jsonl (one JSON object per step), TensorBoard events (`report_to`), a tqdm bar, a
 reward curve, and with `log_completions` the completions themselves (`runtime.grpo.completion_log`).
 
-Resuming at step S drops what a killed run logged after S (log lines and TensorBoard events), so the log reads
-as one run. NaN metrics (e.g. a clip ratio with no completion tokens) are written as JSON null.
+Resuming at step S drops what a killed run logged after S, so the logs read as one run: the lines of later steps
+go from log.jsonl and completions.jsonl (`step_records`), and the TensorBoard writer opens with
+`purge_step=S + 1`, which tells TensorBoard to discard the older events at steps after S. NaN metrics (e.g. a
+clip ratio with no completion tokens) are written as JSON null.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from tqdm import tqdm
 from runtime.grpo.completion_log import COMPLETIONS_NAME, CompletionLog
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.reward_curve import plot_reward_curve
+from runtime.grpo.step_records import drop_steps_after, read_log
 
 LOG_NAME = "log.jsonl"
 TENSORBOARD_DIR = "tensorboard"
@@ -33,7 +36,7 @@ class RunLog:
         self.output_dir = output_dir
         self.log_path = output_dir / LOG_NAME
         self.logging_steps = logging_steps
-        _keep_records_up_to(self.log_path, start_step)
+        drop_steps_after(self.log_path, start_step)
         self.writer = None
         if "tensorboard" in config.report_to:
             from torch.utils.tensorboard import (
@@ -84,24 +87,6 @@ class RunLog:
             self.wandb_run.finish()
         self.progress.close()
         plot_reward_curve(read_log(self.log_path), self.output_dir / REWARD_CURVE_NAME)
-
-
-def read_log(log_path: Path) -> list[dict]:
-    """The records of a log.jsonl; a last line cut short by a killed process is skipped."""
-    if not log_path.is_file():
-        return []
-    records = []
-    for line in log_path.read_text().splitlines():
-        try:
-            records.append(json.loads(line))
-        except json.JSONDecodeError:
-            break
-    return records
-
-
-def _keep_records_up_to(log_path: Path, last_step: int) -> None:
-    kept = [record for record in read_log(log_path) if record["step"] <= last_step]
-    log_path.write_text("".join(json.dumps(record) + "\n" for record in kept))
 
 
 def _json_number(value: float | int) -> float | int | None:

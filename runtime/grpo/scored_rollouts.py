@@ -7,8 +7,7 @@ and evaluation both use it; only a training round writes the completion log.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Sequence
 from typing import Any
 
 import torch
@@ -28,8 +27,7 @@ class ScoredRollouts:
 
     def __init__(self, engine: GenerationEngine, reward_funcs: Sequence[RewardFunction], reward_names: list[str],
                  processing_class: Any, stop_token_ids: list[int], pad_token_id: int, args: GRPOConfig,
-                 distributed: Distributed, base_gathered: Callable[[], AbstractContextManager],
-                 trainer_state: Any) -> None:
+                 distributed: Distributed, trainer_state: Any) -> None:
         self.engine = engine
         self.reward_funcs = reward_funcs
         self.reward_names = reward_names
@@ -38,7 +36,6 @@ class ScoredRollouts:
         self.pad_token_id = pad_token_id
         self.args = args
         self.distributed = distributed
-        self.base_gathered = base_gathered
         self.trainer_state = trainer_state
 
     def __call__(
@@ -51,10 +48,9 @@ class ScoredRollouts:
         first_index, indices = self.distributed.share(indices)
         rows = [dataset.row(index) for index in indices]
         self.engine.model.eval()
-        with self.base_gathered():
-            completions = sample_completions(self.engine, [dataset.token_ids(index) for index in indices],
-                                             self.args, step, self.stop_token_ids, self.pad_token_id, first_index,
-                                             num_generations)
+        completions = sample_completions(self.engine, [dataset.token_ids(index) for index in indices],
+                                         self.args, step, self.stop_token_ids, self.pad_token_id, first_index,
+                                         num_generations)
         repeated = [row for row in rows for _ in range(num_generations)]
         prompts = [row[PROMPT_COLUMN] for row in repeated]
         given, completion_metrics = completions_for_rewards(completions.completion_ids, prompts[0],

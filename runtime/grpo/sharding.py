@@ -4,7 +4,7 @@
 units (`model.embed_tokens` and every decoder layer `model.layers.<i>`), applies
 `torch.distributed.fsdp.fully_shard` to each unit, allocates only this process's shard of each weight and reads
 just those rows from the checkpoint's safetensors files. No process ever holds a whole unit's weights at rest; the
-rest (final norm, rotary tables, and lm_head: 1.1 GiB in bf16 on gpt-oss) is loaded whole on every process, since
+rest (final norm, rotary tables, and lm_head) is loaded whole on every process, since
 the log-probs call lm_head outside the graph, chunk by chunk. LoRA adapters are attached
 afterwards (so they initialise as in a single-process run) and stay whole on every process: FSDP manages only the
 base weights, which are frozen, so it never reduces a gradient.
@@ -13,57 +13,49 @@ base weights, which are frozen, so it never reduces a gradient.
 would load back, built on the meta device (`rewrite.meta_build`), and each process draws its rows of every weight
 (`runtime.grpo.random_weights`: the same values however many processes share them, not the build's values). The
 rotary tables are computed from the config as a build computes them. That is how `rewrite train --preset NAME
---fsdp` trains gpt-oss-120b (234 GB in bf16) on 4 GPUs of 80 GB without first writing the build to disk.
+--fsdp` trains gpt-oss-120b on several GPUs without first writing the build to disk.
 
-How a unit's weights are gathered depends on the graph. When the graph calls the unit as a module (checkpoints
-built with the layer_modules and embedding_module passes), FSDP's forward and backward hooks all-gather it around
-each call and free it after: a process holds one layer whole at a time, in generation as in the log-probs and their
-backward pass. When the graph only reads the unit's weights by attribute (`get_attr`, older builds), no hook can
-fire, so `gathered()` all-gathers such units for the whole phase. Every model call is then a sequence of
-collectives, so the processes must make the same calls: generation runs its decode steps in lockstep over
-`process_group` (`GenerationEngine(lockstep_group=...)`: a process whose completions have all stopped keeps
-stepping, its outputs unchanged, until every process's have).
+The units are the modules the manifest declares by role (`rewrite.module_roles`): the embedding and each decoder
+layer, all called by the graph as modules, so FSDP's forward and backward hooks all-gather a unit around each call
+and free it after: a process holds one layer whole at a time, in generation as in the log-probs and their
+backward pass. Every model call is then a sequence of collectives, so the processes must make the same calls:
+generation runs its decode steps in lockstep over `process_group` (`GenerationEngine(lockstep_group=...)`: a
+process whose completions have all stopped keeps stepping, its outputs unchanged, until every process's have).
 
 What generation costs: every decode step all-gathers every layer, so each process receives about the model's size
-times (N-1)/N bytes per step (per generated token of every row of the batch; ~175 GB a step for gpt-oss-120b in
-bf16 on 4 GPUs), runs eagerly (no compiled decode step, no CUDA graphs), and decodes as many steps as the slowest
-process. It is bound by the interconnect, far slower than unsharded generation: use `--fsdp` only when the model
-does not fit one GPU; when it fits, plain data parallelism (no `--fsdp`) generates at full speed. Measured for
-gpt-oss-120b on 4 H200s (docs/benchmarks.md): 1.33 s per decode step, of which the all-gathers take 0.53 s and
-the caching allocator's retries (freeing its cache when no free block fits a layer's buffers) most of the rest.
+times (N-1)/N bytes per step, runs eagerly (no compiled decode step, no CUDA graphs), and decodes as many steps as
+the slowest process. It is bound by the interconnect, far slower than unsharded generation: use `--fsdp` only when
+the model does not fit one GPU; when it fits, plain data parallelism (no `--fsdp`) generates at full speed
+(measurements: docs/benchmarks.md).
 
 Run it without `PYTORCH_CUDA_ALLOC_CONF=expandable_segments:True` (`load_sharded_policy` warns): with it, each of
-FSDP2's per-layer all-gather allocations cost 8.7 ms of CPU time on gpt-oss-120b (4 H200s, torch 2.11), and a
-profiled GRPO step took 36.2 s of CPU time instead of 6.8 s (docs/benchmarks.md).
+FSDP2's per-layer all-gather allocations is slow (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import json
 import os
 import warnings
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import torch
 import torch.distributed as dist
-from safetensors import SafetensorError, safe_open
 from torch.distributed.device_mesh import init_device_mesh
 from torch.distributed.fsdp import FSDPModule, fully_shard
 from torch.distributed.tensor import DTensor
 from transformers import GptOssConfig
 
-from rewrite.codegen import module_from_source
-from rewrite.errors import CheckpointError
-from rewrite.manifest import GRAPH_TENSORS_NAME, MODULE_NAME, check_compatible, read_manifest
+from rewrite.checkpoint_directory import CheckpointDirectory
+from rewrite.load import load
 from rewrite.meta_build import build_on_meta
+from rewrite.meta_model import replace_tensor
 from rewrite.model import RewrittenGptOss
-from rewrite.pipeline import available_passes
+from rewrite.module_roles import ModuleRoles
 from rewrite.presets import preset_config
 from rewrite.source import default_dtype
-from rewrite.spec import GraphSpec
+from rewrite.tensor_files import TensorFiles
 from runtime.grpo import random_weights
 from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOConfigError, GRPOModelError
@@ -90,34 +82,18 @@ class UnbuiltPreset:
 
 @dataclass
 class ShardedBase:
-    """The FSDP units of a sharded base model by module name, which of them the graph calls as modules, and the
-    process group that gathers them.
+    """The FSDP units of a sharded base model by module name, and the process group that gathers them.
 
     Every process of `process_group` must make the same model calls, in the same order: each is a collective.
     """
 
     units: dict[str, FSDPModule]
-    called: frozenset[str]
     process_group: dist.ProcessGroup
 
-    @contextmanager
-    def gathered(self) -> Iterator[None]:
-        """Within the block the units the graph does not call hold their whole weights (one all-gather each); FSDP's
-        hooks gather the called ones call by call (in the forward, and again in the backward pass) and free them
-        after. After the block every unit holds only its shard."""
-        uncalled = [unit for name, unit in self.units.items() if name not in self.called]
-        for unit in uncalled:
-            unit.unshard()
-        try:
-            yield
-        finally:
-            for unit in uncalled:
-                unit.reshard()
 
-
-def sharded_unit_names(spec: GraphSpec) -> list[str]:
-    """The modules sharded as units: the token embedding and each decoder layer (transformers' names)."""
-    return ["model.embed_tokens", *(f"model.layers.{index}" for index in range(spec.num_layers))]
+def sharded_unit_names(roles: ModuleRoles) -> list[str]:
+    """The modules sharded as units: the token embedding and each decoder layer."""
+    return [roles.embedding, *roles.layers]
 
 
 def load_sharded_policy(
@@ -126,7 +102,7 @@ def load_sharded_policy(
     """The checkpoint directory `model` (or the `UnbuiltPreset`) with its base weights sharded across the processes.
 
     Returns the model, where its special tokens are named (the directory, or the preset's config), and the
-    `ShardedBase` whose `gathered()` the trainer wraps around each phase. Raises `GRPOConfigError` outside torchrun
+    `ShardedBase`. Raises `GRPOConfigError` outside torchrun
     (or for a model already loaded), `CheckpointError` for a directory `rewrite build` did not write or whose weight
     files cannot be read, `UnsupportedModelError` for an unknown preset.
     """
@@ -143,26 +119,21 @@ def load_sharded_policy(
 
 
 def _sharded_checkpoint(directory: Path, distributed: Distributed) -> tuple[RewrittenGptOss, Path, ShardedBase]:
-    manifest = read_manifest(directory)
-    check_compatible(manifest, set(available_passes()))
-    spec = GraphSpec.from_json(manifest["spec"])
-    unit_names = sharded_unit_names(spec)
-    files = _tensor_files(directory, manifest["tensors"])
-    tensors = {
-        name: _meta_tensor(path, name) if _in_units(name, unit_names) else _read(path, name, distributed.device)
-        for name, path in files.items()
-    }
-    graph_module = module_from_source(
-        (directory / MODULE_NAME).read_text(), tensors, set(manifest["tensors"]["parameters"]),
-        manifest.get("modules", {}),
-    )
+    checkpoint = CheckpointDirectory(directory)
+    unit_names = sharded_unit_names(checkpoint.roles)
 
-    def read_rows(name: str, local: torch.Tensor, start: int, shape: torch.Size) -> None:
-        with _open(files[name]) as handle:
-            local.copy_(handle.get_slice(name)[start : start + local.shape[0]].to(local.device))
+    def units_on_meta(files: TensorFiles, name: str) -> torch.Tensor:
+        return files.meta(name) if _in_units(name, unit_names) else files.read(name)
 
-    sharded_base = _shard_units(graph_module, unit_names, distributed, read_rows)
-    return RewrittenGptOss(graph_module, spec, manifest).eval(), directory, sharded_base
+    model = load(directory, distributed.device, verify_checksums=False, tensor_source=units_on_meta)
+    with checkpoint.tensors("cpu") as files:
+
+        def read_rows(name: str, local: torch.Tensor, start: int, shape: torch.Size) -> None:
+            rows = files.read_rows(checkpoint.stored_name(name), start, start + local.shape[0])
+            local.copy_(rows.to(local.device))
+
+        sharded_base = _shard_units(model.graph_module, unit_names, distributed, read_rows)
+    return model, directory, sharded_base
 
 
 def _sharded_preset(name: str, distributed: Distributed) -> tuple[RewrittenGptOss, GptOssConfig, ShardedBase]:
@@ -173,7 +144,7 @@ def _sharded_preset(name: str, distributed: Distributed) -> tuple[RewrittenGptOs
     def draw_rows(tensor_name: str, local: torch.Tensor, start: int, shape: torch.Size) -> None:
         random_weights.fill_rows(local, tensor_name, shape, start, config.initializer_range)
 
-    unit_names = sharded_unit_names(model.spec)
+    unit_names = sharded_unit_names(model.roles)
     sharded_base = _shard_units(model.graph_module, unit_names, distributed, draw_rows)
     for tensor_name, tensor in [*model.graph_module.named_parameters(), *model.graph_module.named_buffers()]:
         if not _in_units(tensor_name, unit_names):
@@ -182,7 +153,7 @@ def _sharded_preset(name: str, distributed: Distributed) -> tuple[RewrittenGptOs
                 draw_rows(tensor_name, whole, 0, tensor.shape)
             else:
                 whole.copy_(tensor)  # a buffer computed from the config (RoPE's inv_freq)
-            _replace_tensor(model.graph_module, tensor_name, whole)
+            replace_tensor(model.graph_module, tensor_name, whole)
     return model, config, sharded_base
 
 
@@ -204,9 +175,7 @@ def _shard_units(
                 name = f"{unit_name}.{local_name}"
                 fill_rows(name, *_local_rows(tensor, name, distributed), tensor.shape)
         units[unit_name] = unit
-    # An emitted module's submodules with a forward of their own are the ones its code calls; containers have none.
-    called = frozenset(name for name, unit in units.items() if type(unit).forward is not torch.nn.Module.forward)
-    return ShardedBase(units, called, mesh.get_group())
+    return ShardedBase(units, mesh.get_group())
 
 
 def _local_rows(tensor: torch.Tensor, name: str, distributed: Distributed) -> tuple[torch.Tensor, int]:
@@ -219,24 +188,6 @@ def _local_rows(tensor: torch.Tensor, name: str, distributed: Distributed) -> tu
     if local.shape[0] != end - start:
         raise GRPOModelError(f"{name}: FSDP holds {local.shape[0]} rows here, expected {end - start}.")
     return local, start
-
-
-def _replace_tensor(module: torch.nn.Module, name: str, value: torch.Tensor) -> None:
-    owner_path, _, attribute = name.rpartition(".")
-    owner = module.get_submodule(owner_path)
-    if attribute in owner._parameters:
-        owner.register_parameter(attribute, torch.nn.Parameter(value, requires_grad=False))
-    else:
-        owner.register_buffer(attribute, value)
-
-
-def _tensor_files(directory: Path, tensor_names: dict) -> dict[str, Path]:
-    """Each tensor's name -> the safetensors file that holds it (as `rewrite.load` finds them)."""
-    index = directory / "model.safetensors.index.json"
-    weight_map = json.loads(index.read_text())["weight_map"] if index.is_file() else {}
-    files = {name: directory / weight_map.get(name, "model.safetensors") for name in tensor_names["from_transformers"]}
-    files.update({name: directory / GRAPH_TENSORS_NAME for name in tensor_names["graph_only"]})
-    return files
 
 
 def _in_units(name: str, unit_names: list[str]) -> bool:
@@ -252,32 +203,8 @@ def _submodule(graph_module: torch.nn.Module, name: str) -> torch.nn.Module:
         ) from error
 
 
-def _meta_tensor(path: Path, name: str) -> torch.Tensor:
-    """A meta tensor of `name`'s shape and dtype, read from the file header only."""
-    with _open(path) as handle:
-        tensor_slice = handle.get_slice(name)
-        dtype = tensor_slice[:0].dtype
-        return torch.empty(tensor_slice.get_shape(), dtype=dtype, device="meta")
-
-
-def _read(path: Path, name: str, device: torch.device) -> torch.Tensor:
-    with _open(path) as handle:
-        return handle.get_tensor(name).to(device)
-
-
 def _shard_rows(rows: int, distributed: Distributed) -> tuple[int, int]:
     """The rows [start, end) of a dim-0 sharded tensor that this process holds (torch.chunk's split, as FSDP2)."""
     per_process = -(-rows // distributed.world_size)
     start = min(distributed.rank * per_process, rows)
     return start, min(start + per_process, rows)
-
-
-@contextmanager
-def _open(path: Path) -> Iterator:
-    try:
-        with safe_open(str(path), framework="pt", device="cpu") as handle:
-            yield handle
-    except (SafetensorError, OSError) as error:
-        raise CheckpointError(
-            f"cannot read {path}: {error}; the file is missing or corrupt, rebuild the checkpoint"
-        ) from error

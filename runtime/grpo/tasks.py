@@ -86,11 +86,11 @@ MATMUL_PROMPTS = 1000
 
 
 def matmul_rewards() -> tuple[RewardFunction, ...]:
-    """The judge's four rewards of the matmul coding task (`runtime.rewards.TaskRewards`)."""
+    """The judge's four rewards of the matmul coding task (`runtime.rewards.CodingTaskRewards`)."""
+    from runtime.rewards.coding_task_rewards import CodingTaskRewards
     from runtime.rewards.matmul_task import MATMUL
-    from runtime.rewards.task_rewards import TaskRewards
 
-    return tuple(TaskRewards(MATMUL).reward_funcs)
+    return tuple(CodingTaskRewards(MATMUL).reward_funcs)
 
 
 def matmul_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:

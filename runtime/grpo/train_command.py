@@ -22,10 +22,11 @@ Under torchrun the processes train one run together (runtime.grpo.distributed): 
 that one process gives with N times --gradient-accumulation-steps; rank 0 builds the preset and writes OUT.
 With --fsdp, --preset builds nothing: each process builds the module on the meta device and draws its shard of
 random weights (runtime.grpo.sharding), so gpt-oss-120b trains on GPUs that could not hold it, without writing its
-234 GB build first. Those weights are not the build's: pass --checkpoint to train a build with --fsdp.
+bf16 build first. Those weights are not the build's: pass --checkpoint to train a build with --fsdp.
 
-    torchrun --standalone --nproc_per_node 2 -m rewrite train --preset tiny --task target-token --steps 40 --out runs/toy
-    torchrun --standalone --nproc_per_node 4 -m rewrite train --preset gpt-oss-120b --fsdp --task target-token \
+    torchrun --standalone --nproc_per_node 2 -m rewrite train --preset tiny --task target-token --steps 40 \\
+        --out runs/toy
+    torchrun --standalone --nproc_per_node 4 -m rewrite train --preset gpt-oss-120b --fsdp --task target-token \\
         --steps 1 --out runs/120b
 """
 
@@ -66,23 +67,26 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument(
-        "--preset", help="built-in model to build into OUT/base (e.g. tiny); with --fsdp nothing is built: random weights"
+        "--preset",
+        help="built-in model to build into OUT/base (e.g. tiny); with --fsdp nothing is built: random weights",
     )
     source.add_argument("--checkpoint", help="checkpoint directory written by `rewrite build`")
     job = parser.add_mutually_exclusive_group(required=True)
     job.add_argument("--task", choices=sorted(TASKS), help="built-in task (prompts and rewards)")
     job.add_argument("--dataset", help="your prompts: a JSONL/JSON/Parquet/CSV file or a saved datasets directory")
-    parser.add_argument("--dataset-split", "--dataset_split", help="split of --dataset (default: train, or its only one)")
+    parser.add_argument("--dataset-split", "--dataset_split",
+                        help="split of --dataset (default: train, or its only one)")
     parser.add_argument("--prompt-column", "--prompt_column", default="prompt",
                         help="column of --dataset holding the prompts (default: prompt)")
     parser.add_argument("--reward-funcs", "--reward_funcs", nargs="+", metavar="MODULE:FUNCTION",
-                        help="reward functions of --dataset, e.g. mymodule:reward (mymodule.py in the working directory)")
+                        help="reward functions of --dataset, e.g. mymodule:reward "
+                             "(mymodule.py in the working directory)")
     parser.add_argument("--tokenizer", help="tokenizer directory for text and chat prompts (default: the checkpoint's)")
     parser.add_argument("--out", dest="output_dir", required=True, help="output directory of the run")
     parser.add_argument("--steps", dest="max_steps", type=int, help="optimizer steps (same as --max-steps)")
     parser.add_argument("--resume", action="store_true", help="continue from the newest checkpoint in OUT")
     parser.add_argument("--force", action="store_true", help="delete another run's outputs in OUT and start over")
-    parser.add_argument("--quantize", help="with --preset: build it with `rewrite build --quantize` (nf4)")
+    parser.add_argument("--quantize", help="with --preset: build it with `rewrite build --quantize` (mxfp4 or nf4)")
     add_config_arguments(parser)
     parser.set_defaults(**{field.name: TASK_DEFAULT for field in dataclasses.fields(GRPOConfig)}, func=run_train)
     return parser

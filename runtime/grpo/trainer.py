@@ -15,7 +15,6 @@ import math
 import resource
 import time
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +163,7 @@ class GRPOTrainer(TrainerSurface):
         self.completion_log: CompletionLog | None = None
         self.rollouts = ScoredRollouts(self.engine, self.reward_funcs, self.reward_names, processing_class,
                                        self.stop_token_ids, self.pad_token_id, self.args, self.distributed,
-                                       self._base_gathered, self.state)
+                                       self.state)
         self.events.fire("on_init_end")
 
     def train(
@@ -256,12 +255,11 @@ class GRPOTrainer(TrainerSurface):
         all_micro_batches = self.generation_batch.micro_batches(window_micro_batches * windows)
         window = position % windows
         micro_batches = all_micro_batches[window * window_micro_batches : (window + 1) * window_micro_batches]
-        with self._base_gathered():
-            for micro_batch in self.distributed.own_micro_batches(micro_batches, accumulation_steps):
-                loss, metrics = self.compute_loss(micro_batch, windows)
-                loss.backward()
-                for name, value in {"loss": loss.detach(), **metrics}.items():
-                    totals[name] = totals.get(name, 0.0) + value.item()
+        for micro_batch in self.distributed.own_micro_batches(micro_batches, accumulation_steps):
+            loss, metrics = self.compute_loss(micro_batch, windows)
+            loss.backward()
+            for name, value in {"loss": loss.detach(), **metrics}.items():
+                totals[name] = totals.get(name, 0.0) + value.item()
         totals = self.distributed.sum_values(totals)
         learning_rate = self.lr_scheduler.get_last_lr()[0]
         grad_norm = self.optimizer_step()
@@ -416,22 +414,16 @@ class GRPOTrainer(TrainerSurface):
         per_window = self.args.gradient_accumulation_steps * self.distributed.world_size
         micro_batches = batch.micro_batches(per_window * windows)
         parts = []
-        with self._base_gathered():
-            for window in range(windows):
-                own = self.distributed.own_micro_batches(micro_batches[window * per_window : (window + 1) * per_window],
-                                                         self.args.gradient_accumulation_steps)
-                logps = torch.cat([
-                    completion_logprobs(self.rewritten, part.input_ids, part.attention_mask, part.prompt_length,
-                                        temperature=self.args.temperature, chunk_size=self.args.logprob_chunk_size)
-                    for part in own
-                ])
-                parts.append(self.distributed.gather_rows(logps))
+        for window in range(windows):
+            own = self.distributed.own_micro_batches(micro_batches[window * per_window : (window + 1) * per_window],
+                                                     self.args.gradient_accumulation_steps)
+            logps = torch.cat([
+                completion_logprobs(self.rewritten, part.input_ids, part.attention_mask, part.prompt_length,
+                                    temperature=self.args.temperature, chunk_size=self.args.logprob_chunk_size)
+                for part in own
+            ])
+            parts.append(self.distributed.gather_rows(logps))
         return torch.cat(parts)
-
-    def _base_gathered(self) -> AbstractContextManager:
-        """Within the block a sharded base model (`--fsdp`) is gathered as a phase's model calls need it
-        (`runtime.grpo.sharding.ShardedBase.gathered`); without --fsdp a no-op."""
-        return nullcontext() if self.sharded_base is None else self.sharded_base.gathered()
 
 
 def _peak_memory_bytes(device: torch.device) -> int:

@@ -41,6 +41,25 @@ def _expert_product(
 
 
 @triton.jit
+def block_pairs(slot_pair_ptr, num_pairs, BLOCK_M: tl.constexpr):
+    """(slots, pairs, valid) of this program's block of BLOCK_M slots: the pair in each slot, and whether it holds
+    one (padding slots hold num_pairs)."""
+    slots = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
+    pairs = tl.load(slot_pair_ptr + slots)
+    return slots, pairs, pairs < num_pairs
+
+
+@triton.jit
+def clamped_swiglu_tile(gate_up, alpha, limit, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
+    """gpt-oss's activation of a float32 [BLOCK_M, 2 * BLOCK_N] tile of interleaved gate/up columns -> [BLOCK_M,
+    BLOCK_N]."""
+    gate, up = tl.split(tl.reshape(gate_up, (BLOCK_M, BLOCK_N, 2)))
+    gate = tl.minimum(gate, limit)
+    up = tl.minimum(tl.maximum(up, -limit), limit)
+    return (up + 1.0) * (gate * tl.sigmoid(gate * alpha))
+
+
+@triton.jit
 def _gate_up_kernel(
     hidden_ptr, weight_ptr, bias_ptr, out_ptr, slot_pair_ptr, block_expert_ptr,
     num_pairs, top_k: tl.constexpr, hidden_size: tl.constexpr, intermediate_size: tl.constexpr,
@@ -51,9 +70,7 @@ def _gate_up_kernel(
     expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
     if expert < 0:
         return
-    slots = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
-    pairs = tl.load(slot_pair_ptr + slots)
-    valid = pairs < num_pairs
+    slots, pairs, valid = block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
     tokens = (pairs // top_k).to(tl.int64)
     columns = tl.program_id(1) * 2 * BLOCK_N + tl.arange(0, 2 * BLOCK_N)
     columns_ok = columns < 2 * intermediate_size
@@ -61,10 +78,7 @@ def _gate_up_kernel(
         hidden_ptr, tokens, stride_hidden, valid, weight_ptr + expert * stride_weight_expert, stride_weight_row,
         bias_ptr + expert * stride_bias, columns, columns_ok, hidden_size, BLOCK_M, 2 * BLOCK_N, BLOCK_K,
     )
-    gate, up = tl.split(tl.reshape(accumulator, (BLOCK_M, BLOCK_N, 2)))
-    gate = tl.minimum(gate, limit)
-    up = tl.minimum(tl.maximum(up, -limit), limit)
-    activated = (up + 1.0) * (gate * tl.sigmoid(gate * alpha))
+    activated = clamped_swiglu_tile(accumulator, alpha, limit, BLOCK_M, BLOCK_N)
     out_columns = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
     tl.store(out_ptr + slots[:, None].to(tl.int64) * stride_out + out_columns[None, :],
              activated.to(out_ptr.dtype.element_ty),
@@ -81,9 +95,7 @@ def _down_kernel(
     expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
     if expert < 0:
         return
-    slots = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
-    pairs = tl.load(slot_pair_ptr + slots)
-    valid = pairs < num_pairs
+    slots, pairs, valid = block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
     columns = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
     columns_ok = columns < hidden_size
     accumulator = _expert_product(

@@ -45,12 +45,13 @@ class FourBitFormat:
     def __post_init__(self) -> None:
         if self.quant_type not in QUANT_TYPES:
             raise QuantizationError(
-                f"4-bit quantization type {self.quant_type!r} is not one bitsandbytes stores ({', '.join(QUANT_TYPES)}); "
-                "rebuild the checkpoint with `rewrite build --quantize nf4`"
+                f"4-bit quantization type {self.quant_type!r} is not one bitsandbytes stores "
+                f"({', '.join(QUANT_TYPES)}); rebuild the checkpoint with `rewrite build --quantize nf4`"
             )
         if self.blocksize not in BLOCKSIZES:
             raise QuantizationError(
-                f"4-bit block size {self.blocksize} is not one of {BLOCKSIZES}; rebuild with `rewrite build --quantize nf4`"
+                f"4-bit block size {self.blocksize} is not one of {BLOCKSIZES}; "
+                "rebuild with `rewrite build --quantize nf4`"
             )
         dtype = getattr(torch, self.compute_dtype, None)
         if not isinstance(dtype, torch.dtype) or not dtype.is_floating_point:
@@ -84,7 +85,9 @@ def dequantize_with_torch(codes: torch.Tensor, state) -> torch.Tensor:
     plus `offset`."""
     four_bit_format = FourBitFormat(state.quant_type, state.blocksize, state.nested,
                                     str(state.dtype).removeprefix("torch."))
-    nested = (state.state2.absmax[None], torch.as_tensor(state.offset)[None], state.state2.code) if state.nested else None
+    nested = (
+        (state.state2.absmax[None], torch.as_tensor(state.offset)[None], state.state2.code) if state.nested else None
+    )
     return dequantize_stacked(codes.reshape(1, -1), state.absmax[None], tuple(state.shape), four_bit_format,
                               state.code, nested, use_bitsandbytes=False)[0]
 

@@ -8,8 +8,9 @@ order (no atomics), so results are deterministic.
 
 Kernels: for decoding without gradients on CUDA (few tokens per expert), the Triton grouped-GEMV kernels of
 `expert_kernels`, which stream each active expert's weights once; otherwise `torch.nn.functional.grouped_mm`
-(CUDA bf16, and CPU) where it applies; otherwise a loop over the experts that have tokens. Layers that store their weights differently (4-bit) reuse `expert_loop` with their own
-`weights_of(expert)`, which materialises one expert's weights at a time.
+(CUDA bf16, and CPU) where it applies; otherwise a loop over the experts that have tokens. Layers that store their
+weights differently (4-bit) reuse `expert_loop` with their own `weights_of(expert)`, which materialises one expert's
+weights at a time.
 """
 
 from __future__ import annotations

@@ -13,7 +13,8 @@ no full-precision expert outlives its matmul, in the forward or the backward; on
 `runtime.ops.nf4_experts_lora.ParamWrapper` (peft) sets the factors while it calls the module. In a compiled call
 without gradients (a decode step) the layer's experts are dequantized together, the delta added to them, and the
 call takes `GroupedExperts`' full-precision paths (decode kernels, grouped_mm): the same numbers up to rounding, and a
-step that compiles whole, at the cost of one layer's experts in full precision while the layer runs. Eager calls keep
+step that compiles whole, at the cost of one layer's experts in full precision while the layer runs. Without LoRA, on
+CUDA, that call takes `nf4_kernels` instead, which dequantize each active expert's codes in registers. Eager calls keep
 the per-expert loop, whose transient is one expert: a 20b prefill would otherwise hold 1.5 GiB of dequantized experts.
 """
 
@@ -23,6 +24,11 @@ import torch
 
 from runtime.ops.four_bit import FourBitFormat, dequantize_stacked, import_bitsandbytes
 from runtime.ops.grouped_experts import GroupedExperts, Routing, expert_loop, experts_forward
+
+try:
+    from runtime.ops import nf4_kernels
+except ImportError:  # no triton: installs without CUDA dequantize the layer's experts
+    nf4_kernels = None
 
 MATRICES = ("gate_up_proj", "down_proj")
 # transformers' GptOssExperts registers its parameters in this order. peft nests the wrappers of two
@@ -99,7 +105,8 @@ class NF4Experts(torch.nn.Module):
 
     def _store(self, name: str, pieces: list) -> None:
         states = [state for _, state in pieces]
-        self.register_parameter(name, torch.nn.Parameter(torch.stack([codes for codes, _ in pieces]), requires_grad=False))
+        packed = torch.stack([codes for codes, _ in pieces])
+        self.register_parameter(name, torch.nn.Parameter(packed, requires_grad=False))
         self.register_buffer(f"{name}_absmax", torch.stack([state.absmax for state in states]))
         self.register_buffer("quant_map", states[0].code)
         if self.four_bit_format.double_quant:
@@ -134,12 +141,31 @@ class NF4Experts(torch.nn.Module):
     def forward_layer_at_once(
         self, hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor
     ) -> torch.Tensor:
-        """Compiled calls without gradients (decoding): the layer's experts in full precision for the call, so the
-        step takes the full-precision paths (decode kernels, grouped_mm), compiles whole and replays as a CUDA
-        graph, whose memory pool holds one layer's experts."""
+        """Compiled calls without gradients (decoding). Without LoRA, where `nf4_kernels` serve (CUDA, few tokens
+        per expert), their kernels read each active expert's codes once and dequantize them in registers. Otherwise
+        the layer's experts in full precision for the call, so the step takes the full-precision paths (decode
+        kernels, grouped_mm), compiles whole and replays as a CUDA graph, whose memory pool holds one layer's
+        experts."""
+        if nf4_kernels is not None and not self.lora_factors:
+            gate_up, down = self.packed("gate_up_proj"), self.packed("down_proj")
+            if nf4_kernels.nf4_kernels_apply(hidden_states, router_indices, gate_up, down):
+                return nf4_kernels.nf4_kernel_forward(hidden_states, router_indices, routing_weights, gate_up,
+                                                      self.gate_up_proj_bias, down, self.down_proj_bias, self.alpha,
+                                                      self.limit)
         weights = (self._with_lora_delta("gate_up_proj"), self.gate_up_proj_bias,
                    self._with_lora_delta("down_proj"), self.down_proj_bias)
         return experts_forward(hidden_states, router_indices, routing_weights, weights, self.alpha, self.limit)
+
+    def packed(self, name: str) -> nf4_kernels.PackedMatrix:
+        """The matrices `name` of all experts as stored, for `nf4_kernels`."""
+        def nested(suffix: str) -> torch.Tensor | None:
+            return getattr(self, f"{name}{suffix}") if self.four_bit_format.double_quant else None
+
+        return nf4_kernels.PackedMatrix(
+            getattr(self, name), getattr(self, f"{name}_absmax"), nested("_nested_absmax"), nested("_offset"),
+            self.quant_map, self.nested_quant_map if self.four_bit_format.double_quant else None,
+            self.four_bit_format.blocksize, self.shapes[name], self.four_bit_format.dtype,
+        )
 
     def _with_lora_delta(self, name: str) -> torch.Tensor:
         """All experts' matrices `name` [E, in, out], plus the active LoRA delta `scaling * lhs[e] @ rhs[e]`."""
@@ -181,7 +207,8 @@ class NF4Experts(torch.nn.Module):
 
     def state_names(self) -> set[str]:
         """The names of the tensors this module's format stores."""
-        per_matrix = ("", "_bias", "_absmax", *(("_nested_absmax", "_offset") if self.four_bit_format.double_quant else ()))
+        nested = ("_nested_absmax", "_offset") if self.four_bit_format.double_quant else ()
+        per_matrix = ("", "_bias", "_absmax", *nested)
         shared = ("quant_map", *(("nested_quant_map",) if self.four_bit_format.double_quant else ()))
         return {f"{name}{suffix}" for name in MATRICES for suffix in per_matrix} | set(shared)
 

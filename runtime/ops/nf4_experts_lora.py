@@ -1,12 +1,16 @@
-"""`ParamWrapper` for 4-bit experts: peft's LoRA on the expert matrices of `NF4Experts`, the 4-bit twin of `lora.ParamWrapper`.
+"""`ParamWrapper` for 4-bit experts: peft's LoRA on the expert matrices of `NF4Experts` and `MXFP4Experts`, the
+4-bit twin of `lora.ParamWrapper`.
 
 peft's `target_parameters` (e.g. `["mlp.experts.gate_up_proj", "mlp.experts.down_proj"]`) wraps a module once per
 targeted parameter with `lora.ParamWrapper`, which adds `scaling * lhs @ rhs` to the parameter during the call.
-An `NF4Experts` keeps those names for its packed 4-bit codes, so peft matches them, and this subclass, registered
+The 4-bit experts keep those names for their packed codes, so peft matches them, and this subclass, registered
 with `LoraConfig._register_custom_module` (`register_with`), is created instead. It
 keeps ParamWrapper's adapter tensors, names and layout, so the adapter saves, loads, disables and trains as
-peft's does, and hands the low-rank factors to the op (`NF4Experts.lora_factors`) instead of adding a full
+peft's does, and hands the low-rank factors to the op (the module's `lora_factors`) instead of adding a full
 delta to the weights, which are 4-bit. Merging into 4-bit weights is refused.
+
+A 4-bit experts module offers what this wrapper reads: `num_experts`, `shapes` ({matrix: (in, out)}) and the dict
+`lora_factors`, which its forward reads.
 """
 
 from __future__ import annotations
@@ -18,18 +22,20 @@ from peft import LoraConfig
 from peft.tuners.lora import layer as peft_lora
 
 from rewrite.errors import QuantizationError
+from runtime.ops.mxfp4_experts import MXFP4Experts
 from runtime.ops.nf4_experts import NF4Experts
 
 
 def register_with(config: LoraConfig) -> LoraConfig:
-    """`config`, made to wrap the expert matrices of `NF4Experts` with `NF4ExpertsLora`."""
-    config._register_custom_module({NF4Experts: ParamWrapper})
+    """`config`, made to wrap the expert matrices of `NF4Experts` and `MXFP4Experts` with this `ParamWrapper`."""
+    config._register_custom_module({NF4Experts: ParamWrapper, MXFP4Experts: ParamWrapper})
     return config
 
 
 class ParamWrapper(peft_lora.ParamWrapper):
-    """peft's `lora.ParamWrapper` over an `NF4Experts` matrix. It keeps the class name because peft recognises
-    parameter wrappers, which it nests to target two parameters of one module, by that name."""
+    """peft's `lora.ParamWrapper` over a matrix of 4-bit experts (`NF4Experts`, `MXFP4Experts`). It keeps the class
+    name because peft recognises parameter wrappers, which it nests to target two parameters of one module, by that
+    name."""
 
     def _get_in_out_features(self, module: torch.nn.Module) -> tuple[int, int]:
         experts = self.get_base_layer()

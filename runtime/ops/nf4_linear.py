@@ -64,7 +64,9 @@ class NF4Linear(bnb.nn.Linear4bit):
     def from_state(cls, config: dict, state: dict[str, torch.Tensor]) -> NF4Linear:
         module = cls(config["in_features"], config["out_features"], "bias" in state,
                      FourBitFormat.from_json(config["format"]))
-        statistics = {name.removeprefix("weight."): tensor for name, tensor in state.items() if name.startswith("weight.")}
+        statistics = {
+            name.removeprefix("weight."): tensor for name, tensor in state.items() if name.startswith("weight.")
+        }
         weight = state["weight"]
         module.weight = bnb.nn.Params4bit.from_prequantized(
             weight, statistics, requires_grad=False, device=weight.device, module=module

@@ -1,4 +1,4 @@
-"""Sink attention for one query row per sequence (decode), in plain tensor ops for torch.compile.
+"""The decode backend of sink attention: one query row per sequence, in plain ops for torch.compile.
 
 With Q = 1 the scores are [B, Hq, K]: linear in the cache length, so there is nothing for flex's
 tiling to save, and plain ops let inductor fuse mask, softmax and sink into the matmuls' neighbours
@@ -13,26 +13,17 @@ so a row that sees no key outputs 0 (its weights all go to the sink). Differenti
 import torch
 from torch import Tensor
 
-from runtime.ops.sink_visibility import is_visible, per_row_index
+from runtime.ops.sink_mask import AttentionMask, row_visibility
 
 
-def decode_sink_attention(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    sinks: Tensor,
-    scale: float,
-    query_offset: Tensor,
-    padding: Tensor,
-    window: int | None,
+def sink_attention_decode(
+    query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, mask: AttentionMask, scale: float
 ) -> Tensor:
-    """query [B, Hq, 1, D], key/value [B, Hkv, K, D] -> [B, 1, Hq, D]; inputs already validated."""
+    """query [B, Hq, 1, D], key/value [B, Hkv, K, D] -> [B, 1, Hq, D]; inputs already validated by `sink_attention`."""
     batch, q_heads, _, head_dim = query.shape
     kv_heads, kv_len = key.shape[1], key.shape[2]
     groups = q_heads // kv_heads
-    position = per_row_index(query_offset, batch, query.device)[:, None]
-    visible = is_visible(position, torch.arange(kv_len, device=query.device)[None, :],
-                         per_row_index(padding, batch, query.device)[:, None], window)  # [B, K]
+    visible = row_visibility(mask, batch, query.device)(0, 1, kv_len)[:, 0]  # [B, K]
     grouped = query.reshape(batch, kv_heads, groups, head_dim)
     scores = torch.matmul(grouped, key.transpose(-1, -2)).float() * scale  # [B, Hkv, G, K]
     scores = scores.masked_fill(~visible[:, None, None, :], float("-inf"))

@@ -1,4 +1,4 @@
-"""Sink attention on flex attention: the CUDA path.
+"""Sink attention on flex attention: the CUDA backend.
 
 Flex computes softmax(scores) @ v over the visible keys and returns the log-sum-exp `lse` of each row;
 the sink then rescales each row in float32:
@@ -9,23 +9,26 @@ which is softmax over [scores, sink] with the sink's share dropped (HF eager's f
 backward gives the gradients of q, k and v (through both its output and its lse); the sinks get theirs
 through the sigmoid. A row with no visible key has flex_out = 0 and lse = -inf, so it outputs 0.
 
-Block masks come from index arithmetic (`build_sink_block_mask`: a few tiny integer kernels, no host
-sync). The layers of one forward pass share their offset and padding tensors, so the last mask of
-each window is kept and reused while the caller passes the same, unmodified tensors (checked by
-identity and version counter, no sync). The mask_mod reads offsets, padding and window from tensors:
-new decode positions, a new batch's padding or the other layer kind recompile nothing.
+The block mask of a `SinkMask` comes from index arithmetic (`build_sink_block_mask`: a few tiny
+integer kernels, no host sync) and is kept on the description itself (`SinkMask.block_masks`, keyed by
+batch, query length, kv length, device and whether a backward pass will read it). The graph hands one
+description to every layer of a kind, so a forward pass builds one block mask per layer kind, and the
+kept masks go with the description: there is no cache outside the values the graph passes. Inside
+torch.compile the block mask is built in the graph on every call (the compiler fuses its arithmetic)
+and nothing is kept. The mask_mod reads offsets, padding and window from tensors: new decode positions,
+a new batch's padding or the other layer kind recompile nothing. A dense mask (the stage between the
+`flex_sink` and `kv_offset` passes) gets `create_block_mask` over it on every call.
 """
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import torch
 from torch import Tensor
 from torch.nn.attention.flex_attention import AuxRequest, BlockMask, create_block_mask, flex_attention
 
 from runtime.ops.sink_block_mask import FLEX_BLOCK_SIZE, build_sink_block_mask
-from runtime.ops.sink_visibility import per_row_index
+from runtime.ops.sink_mask import AttentionMask, SinkMask
 
 
 @functools.cache
@@ -34,52 +37,33 @@ def compiled_flex_attention() -> Callable[..., tuple[Tensor, Tensor]]:
     return torch.compile(flex_attention)
 
 
-@dataclass
-class _KeptMask:
-    """The last block mask built for one window, with the caller tensors it was built from."""
-
-    query_offset: Tensor  # held, so an identity match cannot come from a recycled object
-    offset_version: int
-    padding: Tensor
-    padding_version: int
-    geometry: tuple
-    block_mask: BlockMask
-
-    def fits(self, query_offset: Tensor, padding: Tensor, geometry: tuple) -> bool:
-        return (
-            self.query_offset is query_offset
-            and self.padding is padding
-            and self.offset_version == query_offset._version
-            and self.padding_version == padding._version
-            and self.geometry == geometry
-        )
-
-
-_KEPT_MASKS: dict[int | None, _KeptMask] = {}
-
-
-def sink_block_mask(
-    query: Tensor, key: Tensor, query_offset: Tensor, padding: Tensor, window: int | None, for_backward: bool
-) -> BlockMask:
-    """The block mask of this call: reused from the last call of the same window when nothing changed.
-
-    Inside torch.compile the mask is built in the graph every time (the compiler fuses its arithmetic).
-    """
+def block_mask_for(mask: AttentionMask, query: Tensor, key: Tensor, for_backward: bool) -> BlockMask:
+    """The block mask of this call: for a `SinkMask`, the one kept on it for this geometry, built on first use."""
     batch, q_len, kv_len = query.shape[0], query.shape[2], key.shape[2]
+    if not isinstance(mask, SinkMask):
+        return _dense_block_mask(mask, query.device)
 
     def build() -> BlockMask:
-        offsets = per_row_index(query_offset, batch, query.device)
-        paddings = per_row_index(padding, batch, query.device)
-        return build_sink_block_mask(offsets, paddings, window, q_len, kv_len, for_backward=for_backward)
+        per_row = mask.per_row(batch, query.device)
+        return build_sink_block_mask(per_row, q_len, kv_len, for_backward=for_backward)
 
     if torch.compiler.is_compiling():
         return build()
     geometry = (batch, q_len, kv_len, query.device, for_backward)
-    kept = _KEPT_MASKS.get(window)
-    if kept is None or not kept.fits(query_offset, padding, geometry):
-        kept = _KeptMask(query_offset, query_offset._version, padding, padding._version, geometry, build())
-        _KEPT_MASKS[window] = kept
-    return kept.block_mask
+    if geometry not in mask.block_masks:
+        mask.block_masks[geometry] = build()
+    return mask.block_masks[geometry]
+
+
+def _dense_block_mask(mask: Tensor, device: torch.device) -> BlockMask:
+    """A block mask reading visibility from a dense additive mask [B, 1, Q, K] (0 = visible)."""
+    visible = mask == 0
+
+    def dense_mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
+        return visible[b, 0, q_idx, kv_idx]
+
+    batch, _, q_len, kv_len = mask.shape
+    return create_block_mask(dense_mask_mod, batch, None, q_len, kv_len, device=device)
 
 
 # torch 2.11's flex template finds no kernel configuration ("NoValidChoicesError") for a GQA query
@@ -101,17 +85,10 @@ def _attend_with_lse(
     return out, aux.lse
 
 
-def flex_sink_attention_flex_path(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    sinks: Tensor,
-    scale: float,
-    query_offset: Tensor,
-    padding: Tensor,
-    window: int | None,
+def sink_attention_flex(
+    query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, mask: AttentionMask, scale: float
 ) -> Tensor:
-    """Flex sink attention; inputs already validated (`query_offset` [] or [B], `padding` [B], integer).
+    """Flex sink attention; inputs already validated by `sink_attention`.
 
     On CUDA runs the compiled flex kernels (forward and backward), also when traced inside a caller's
     torch.compile. Elsewhere runs flex's eager reference implementation, which is forward-only and
@@ -119,11 +96,7 @@ def flex_sink_attention_flex_path(
     Returns [B, Q, Hq, D] in query's dtype.
     """
     for_backward = torch.is_grad_enabled() and any(t.requires_grad for t in (query, key, value))
-    block_mask = sink_block_mask(query, key, query_offset, padding, window, for_backward)
-    return _attend_with_sinks(query, key, value, sinks, scale, block_mask)
-
-
-def _attend_with_sinks(query, key, value, sinks, scale, block_mask) -> Tensor:
+    block_mask = block_mask_for(mask, query, key, for_backward)
     # Inside an outer torch.compile flex is traced as it is; in eager mode on CUDA it needs its own compile.
     compile_here = query.is_cuda and not torch.compiler.is_compiling()
     attend = compiled_flex_attention() if compile_here else flex_attention
@@ -132,20 +105,3 @@ def _attend_with_sinks(query, key, value, sinks, scale, block_mask) -> Tensor:
     rescaled = out.float() * sink_keep[..., None]
     return rescaled.to(query.dtype).transpose(1, 2).contiguous()
 
-
-def flex_sink_attention_flex_dense_mask(
-    query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, scale: float, mask: Tensor
-) -> Tensor:
-    """Flex sink attention reading visibility from a dense additive mask [B, 1, Q, K] (0 = visible).
-
-    The stage between the `flex_sink` and `kv_offset` passes: flex compute, but the mask is still the
-    O(Q*K) tensor the captured graph built; `kv_offset` replaces it with offsets.
-    """
-    visible = mask == 0
-
-    def dense_mask_mod(b: Tensor, h: Tensor, q_idx: Tensor, kv_idx: Tensor) -> Tensor:
-        return visible[b, 0, q_idx, kv_idx]
-
-    batch, _, q_len, kv_len = mask.shape
-    block_mask = create_block_mask(dense_mask_mod, batch, None, q_len, kv_len, device=query.device)
-    return _attend_with_sinks(query, key, value, sinks, scale, block_mask)

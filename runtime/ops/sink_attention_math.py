@@ -1,6 +1,6 @@
-"""Sink attention in plain tensor math, chunked over query rows, with its own backward.
+"""Sink attention in plain tensor math, chunked over query rows, with its own backward: the math backend.
 
-For CPU (no flex backward there) and as the device-independent reference path. The sink joins the
+For CPU (no flex backward there) and as the device-independent reference backend. The sink joins the
 softmax as one more logit per head whose probability is dropped:
 
     weights = softmax([scores, sink])[:-1],   out = weights @ v
@@ -20,7 +20,7 @@ log-sum-exp over keys and sink (`lse_all`), and recomputes the weights chunk by 
 import torch
 from torch import Tensor
 
-from runtime.ops.sink_visibility import chunk_visibility, per_row_index
+from runtime.ops.sink_mask import AttentionMask, row_visibility
 
 MATH_CHUNK_ROWS = 128
 
@@ -119,39 +119,18 @@ class _ChunkedSinkAttention(torch.autograd.Function):
         )
 
 
-def math_sink_attention(
+def sink_attention_math(
     query: Tensor,
     key: Tensor,
     value: Tensor,
     sinks: Tensor,
+    mask: AttentionMask,
     scale: float,
-    query_offset: Tensor,
-    padding: Tensor,
-    window: int | None,
     chunk_rows: int = MATH_CHUNK_ROWS,
 ) -> Tensor:
-    """Chunked math sink attention; inputs already validated (`query_offset` [] or [B], `padding` [B], integer).
+    """Chunked math sink attention; inputs already validated by `sink_attention`.
 
     Returns [B, Q, Hq, D] in query's dtype; differentiable in query, key, value and sinks.
     """
-    batch = query.shape[0]
-    query_offset = per_row_index(query_offset, batch, query.device)
-    padding = per_row_index(padding, batch, query.device)
-
-    def visibility(first: int, end: int, kv_len: int) -> Tensor:
-        return chunk_visibility(query_offset, padding, window, first, end, kv_len)
-
-    return _ChunkedSinkAttention.apply(query, key, value, sinks, scale, visibility, chunk_rows)
-
-
-def math_sink_attention_dense_mask(
-    query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, scale: float, mask: Tensor,
-    chunk_rows: int = MATH_CHUNK_ROWS,
-) -> Tensor:
-    """The same attention with visibility read from a dense additive mask [B, 1, Q, K] (0 = visible)."""
-    visible = mask.detach() == 0
-
-    def visibility(first: int, end: int, kv_len: int) -> Tensor:
-        return visible[:, 0, first:end, :kv_len]
-
+    visibility = row_visibility(mask, query.shape[0], query.device)
     return _ChunkedSinkAttention.apply(query, key, value, sinks, scale, visibility, chunk_rows)

@@ -1,7 +1,7 @@
 """Build flex attention's BlockMask for sink attention from index arithmetic alone.
 
 `create_block_mask` evaluates the mask_mod on every (q, kv) pair, which costs a [B, Q, K] pass per
-call. Our visibility rule (see `sink_visibility`) makes each query row see one contiguous kv interval
+call. Our visibility rule (see `sink_mask`) makes each query row see one contiguous kv interval
 
     lo(p) = max(padding, p - window + 1)  (padding on full layers),   hi(p) = p
 
@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 from torch.nn.attention.flex_attention import BlockMask
 
-from runtime.ops.sink_visibility import make_sink_mask_mod
+from runtime.ops.sink_mask import SinkMask, make_sink_mask_mod
 
 FLEX_BLOCK_SIZE = 128
 
@@ -39,21 +39,20 @@ def _ordered_tiles(tiles: Tensor) -> tuple[Tensor, Tensor]:
 
 
 def build_sink_block_mask(
-    query_offset: Tensor,
-    padding: Tensor,
-    window: int | None,
+    mask: SinkMask,
     query_len: int,
     kv_len: int,
     block_size: int = FLEX_BLOCK_SIZE,
     for_backward: bool = True,
 ) -> BlockMask:
-    """BlockMask for `query_len` rows at `query_offset` ([B], int64) over a kv axis of `kv_len` slots.
+    """BlockMask of `query_len` rows over a kv axis of `kv_len` slots, for a per-row `mask` (int64 [B] tensors).
 
-    The head dimension is 1 (every head shares the mask); the mask_mod closes over `query_offset` and
-    `padding`, which must stay unmodified until the backward pass that uses the mask has run.
+    The head dimension is 1 (every head shares the mask); the mask_mod closes over the mask's tensors,
+    which must stay unmodified until the backward pass that uses the block mask has run.
     `for_backward=False` skips the transposed (q-major) tile lists that only flex's backward reads;
     they cost most of the build time.
     """
+    query_offset, padding, window = mask.query_offset, mask.padding, mask.window
     device = query_offset.device
     q_tiles = (query_len + block_size - 1) // block_size
     kv_tiles = (kv_len + block_size - 1) // block_size
@@ -86,7 +85,7 @@ def build_sink_block_mask(
         full_kv_num_blocks,
         full_kv_indices,
         BLOCK_SIZE=block_size,
-        mask_mod=make_sink_mask_mod(query_offset, padding, window),
+        mask_mod=make_sink_mask_mod(mask),
         seq_lengths=(query_len, kv_len),
         compute_q_blocks=for_backward,
     )

@@ -3,19 +3,24 @@
 Static analysis by rules over CPython's own syntax tree, in an isolated worker (``analyze``, ``analyze_many``,
 ``ALL_RULES``: the tree of exactly the program CPython runs), execution in an OS sandbox whose parent
 owns the inputs, the clock and the checks (``run_in_sandbox``; docs/reward-safety.md), inputs the code
-cannot predict (``KeyedRandom``), honest benchmarking against a reference, and the per-task TRL reward
-functions (``TaskRewards``), with the ``reward-check`` command (``runtime.rewards.check_command``).
+cannot predict (``KeyedRandom``), honest benchmarking against a reference, the coding tasks the policy is
+asked to solve (``CodingTask``, by name in ``CODING_TASKS``; training tasks are ``runtime.grpo.TASKS``) and
+their TRL reward functions (``CodingTaskRewards``), with the ``reward-check`` command
+(``runtime.rewards.check_command``).
 """
 
 from runtime.rewards.analyzer import AnalysisLimits, AnalysisUnavailableError, analyze, analyze_many
+from runtime.rewards.coding_task import CodingTask
+from runtime.rewards.coding_task_rewards import CodingTaskRewards
+from runtime.rewards.coding_tasks import CODING_TASKS, get_coding_task
 from runtime.rewards.completion_code import completion_code, completion_text, extract_python_code
 from runtime.rewards.entry_point import defines_function
 from runtime.rewards.errors import (
+    CodingTaskConfigError,
     RewardsError,
     SandboxError,
     SandboxUnavailableError,
-    TaskConfigError,
-    UnknownTaskError,
+    UnknownCodingTaskError,
 )
 from runtime.rewards.evaluation import Evaluation, evaluate
 from runtime.rewards.input_randomness import KeyedRandom, fresh_seed
@@ -30,9 +35,6 @@ from runtime.rewards.sandbox import (
     WeakSandboxWarning,
     run_in_sandbox,
 )
-from runtime.rewards.task import Task
-from runtime.rewards.task_registry import TASKS, get_task
-from runtime.rewards.task_rewards import TaskRewards
 from runtime.rewards.verdict import Finding, Verdict
 
 __all__ = [
@@ -40,8 +42,11 @@ __all__ = [
     "AnalysisUnavailableError",
     "ALL_RULES",
     "MATMUL",
-    "TASKS",
+    "CODING_TASKS",
     "CallRecord",
+    "CodingTask",
+    "CodingTaskConfigError",
+    "CodingTaskRewards",
     "Evaluation",
     "Finding",
     "KeyedRandom",
@@ -53,10 +58,7 @@ __all__ = [
     "SandboxLimits",
     "SandboxOutcome",
     "SandboxUnavailableError",
-    "Task",
-    "TaskConfigError",
-    "TaskRewards",
-    "UnknownTaskError",
+    "UnknownCodingTaskError",
     "Verdict",
     "WeakSandboxWarning",
     "analyze",
@@ -67,6 +69,6 @@ __all__ = [
     "evaluate",
     "extract_python_code",
     "fresh_seed",
-    "get_task",
+    "get_coding_task",
     "run_in_sandbox",
 ]

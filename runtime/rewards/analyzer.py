@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from runtime.rewards.errors import RewardsError, TaskConfigError
+from runtime.rewards.errors import CodingTaskConfigError, RewardsError
 from runtime.rewards.sandbox_process import signal_name
 from runtime.rewards.static_analysis import MAX_SOURCE_CHARS, parse_for_analysis
 from runtime.rewards.verdict import ANALYSIS_CRASHED_RULE, ANALYSIS_TIMEOUT_RULE, Finding, Verdict
@@ -71,7 +71,7 @@ def analyze_many(
     """Verdicts for ``sources``, in order, analysed in one isolated worker (each distinct source once).
 
     Never raises because of a source. Raises ``AnalysisUnavailableError`` when the worker cannot start, and
-    ``TaskConfigError`` when an allowlisted module cannot be imported."""
+    ``CodingTaskConfigError`` when an allowlisted module cannot be imported."""
     allowed = frozenset(allowed_modules)
     keys = [_key(source, allowed) for source in sources]
     verdicts = {key: verdict for key in keys if (verdict := _VERDICTS.get(key)) is not None}
@@ -138,7 +138,7 @@ def _decode(line: bytes) -> Verdict:
     except ValueError:
         reply = None
     if isinstance(reply, dict) and "error" in reply:
-        raise TaskConfigError(str(reply["error"]))
+        raise CodingTaskConfigError(str(reply["error"]))
     if isinstance(reply, dict) and isinstance(reply.get("findings"), list):
         try:
             return Verdict(tuple(Finding(str(rule), int(line), int(column), str(message))

@@ -11,15 +11,15 @@ from __future__ import annotations
 import statistics
 from collections.abc import Sequence
 
+from runtime.rewards.coding_task import Arguments, CodingTask
 from runtime.rewards.errors import SandboxError
 from runtime.rewards.sandbox import SandboxJob, run_in_sandbox
-from runtime.rewards.task import Arguments, Task
 
 SHORTEST_MEASURABLE_SECONDS = 1e-9
 """Floor on a median time, so that a ratio is always defined."""
 
 
-def reference_seconds(task: Task, cases: Sequence[Arguments]) -> list[float]:
+def reference_seconds(task: CodingTask, cases: Sequence[Arguments]) -> list[float]:
     """Seconds the task's reference takes on each of ``cases``, measured in the sandbox.
 
     Raises ``SandboxError`` when the reference fails: the task is misconfigured."""

@@ -20,10 +20,10 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from rewrite.cli_run import run_command
+from runtime.rewards.coding_tasks import CODING_TASKS, get_coding_task
 from runtime.rewards.completion_code import extract_python_code
-from runtime.rewards.errors import RewardsError
 from runtime.rewards.evaluation import evaluate
-from runtime.rewards.task_registry import TASKS, get_task
 
 
 def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
@@ -37,23 +37,21 @@ def register(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
 
 
 def run_reward_check(args: argparse.Namespace) -> int:
-    """Judge ``args.files`` for ``args.task``, print one JSON line each, return the exit status."""
+    """Judge ``args.files`` for ``args.task``, print one JSON line each, return the exit status. Where the
+    judge cannot run (no sandbox, no analysis) its ``RewardsError`` propagates: ``run_command`` prints it and
+    exits 2."""
     unreadable = [path for path in args.files if not path.is_file()]
     if unreadable:
         print(f"reward-check: cannot read {', '.join(map(str, unreadable))}; pass existing code files",
               file=sys.stderr)
         return 2
-    task = get_task(args.task)
+    task = get_coding_task(args.task)
     if args.allow_weak_sandbox:
         task = dataclasses.replace(task, limits=dataclasses.replace(task.limits, allow_weak_sandbox=True))
     all_accepted = True
     for path in args.files:
-        try:
-            source = extract_python_code(path.read_text(encoding="utf-8", errors="replace"))
-            evaluation = evaluate(source, task, seed=args.seed)
-        except RewardsError as error:  # the judge cannot run here (no sandbox, no analysis): say why
-            print(f"reward-check: {error}", file=sys.stderr)
-            return 2
+        source = extract_python_code(path.read_text(encoding="utf-8", errors="replace"))
+        evaluation = evaluate(source, task, seed=args.seed)
         all_accepted &= evaluation.accepted
         print(json.dumps({
             "file": str(path),
@@ -74,11 +72,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     _add_arguments(parser)
     args = parser.parse_args(argv)
-    return args.func(args)
+    return run_command(parser.prog, args)
 
 
 def _add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--task", required=True, choices=sorted(TASKS), help="the task the code is written for")
+    parser.add_argument("--task", required=True, choices=sorted(CODING_TASKS),
+                        help="the coding task the code is written for")
     parser.add_argument("--seed", type=int, default=None, help="seed of the random test inputs, to reproduce "
                         "a verdict (default: fresh randomness for each file; each line gives its seed)")
     parser.add_argument("--allow-weak-sandbox", action="store_true", help="where the OS sandbox cannot be "

@@ -8,12 +8,13 @@ class RewardsError(RewriteError):
     one line)."""
 
 
-class UnknownTaskError(RewardsError):
-    """A task name that no task is registered under."""
+class UnknownCodingTaskError(RewardsError):
+    """A coding-task name that `CODING_TASKS` does not hold."""
 
 
-class TaskConfigError(RewardsError):
-    """A task whose configuration cannot be honoured (for example an allowlisted module that is missing)."""
+class CodingTaskConfigError(RewardsError):
+    """A coding task whose configuration cannot be honoured (for example an allowlisted module that is
+    missing)."""
 
 
 class SandboxError(RewardsError):

@@ -7,10 +7,10 @@ from typing import Literal
 
 from runtime.rewards.analyzer import analyze
 from runtime.rewards.benchmark import reference_seconds, speedup
+from runtime.rewards.coding_task import Arguments, CodingTask
 from runtime.rewards.entry_point import defines_function
 from runtime.rewards.input_randomness import KeyedRandom, fresh_seed
 from runtime.rewards.sandbox import SandboxJob, SandboxOutcome, run_in_sandbox
-from runtime.rewards.task import Arguments, Task
 from runtime.rewards.verdict import Finding, rule_names
 
 ENTRY_POINT_RULE = "entry-point"
@@ -48,7 +48,7 @@ class Evaluation:
         return rule_names(self.findings)
 
 
-def evaluate(source: str, task: Task, seed: int | None = None) -> Evaluation:
+def evaluate(source: str, task: CodingTask, seed: int | None = None) -> Evaluation:
     """Judge ``source`` for ``task``. Code that fails static analysis is never run. Code that passes is run
     once in the sandbox on the correctness cases followed by the benchmark cases, all drawn from ``seed``
     (fresh randomness when None; the verdict records the seed either way); the parent checks every output
@@ -77,13 +77,13 @@ def evaluate(source: str, task: Task, seed: int | None = None) -> Evaluation:
                       seed=seed, warning=outcome.warning)
 
 
-def _checker(task: Task, cases: list[Arguments]):
+def _checker(task: CodingTask, cases: list[Arguments]):
     def matches_reference(index: int, output: object) -> bool:
         return task.outputs_match(task.reference(*cases[index]), output)
     return matches_reference
 
 
-def _runtime_finding(task: Task, cases: list[Arguments], outcome: SandboxOutcome) -> Finding:
+def _runtime_finding(task: CodingTask, cases: list[Arguments], outcome: SandboxOutcome) -> Finding:
     if outcome.status == "incorrect":
         arguments = cases[len(outcome.calls) - 1]
         return Finding(INCORRECT_RULE, 0, 0, (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import random
 
-from runtime.rewards.task import Arguments, Task
+from runtime.rewards.coding_task import Arguments, CodingTask
 
 Matrix = list[list[float]]
 
@@ -61,7 +61,7 @@ def matrices_match(expected: Matrix, actual: object) -> bool:
     )
 
 
-MATMUL = Task(
+MATMUL = CodingTask(
     name="matmul",
     entry_point="matmul",
     arity=2,

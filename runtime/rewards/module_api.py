@@ -6,13 +6,13 @@ import functools
 import importlib
 import types
 
-from runtime.rewards.errors import TaskConfigError
+from runtime.rewards.errors import CodingTaskConfigError
 
 
 @functools.cache
 def public_api(module_name: str) -> frozenset[str]:
     """Names ``module_name`` documents, less those bound to modules (``typing.sys`` would lead a submission
-    to modules outside the allowlist). Raises ``TaskConfigError`` when the module cannot be imported."""
+    to modules outside the allowlist). Raises ``CodingTaskConfigError`` when the module cannot be imported."""
     module = _imported(module_name)
     return frozenset(name for name in star_names(module_name) if not isinstance(getattr(module, name, None),
                                                                                   types.ModuleType))
@@ -21,7 +21,7 @@ def public_api(module_name: str) -> frozenset[str]:
 @functools.cache
 def star_names(module_name: str) -> tuple[str, ...]:
     """The names ``from module_name import *`` binds: its ``__all__``, else its names without a leading
-    underscore. Raises ``TaskConfigError`` when the module cannot be imported."""
+    underscore. Raises ``CodingTaskConfigError`` when the module cannot be imported."""
     module = _imported(module_name)
     names = getattr(module, "__all__", None)
     if names is None:
@@ -38,7 +38,7 @@ def _imported(module_name: str) -> types.ModuleType:
     try:
         return importlib.import_module(module_name)
     except ImportError as error:
-        raise TaskConfigError(
+        raise CodingTaskConfigError(
             f"allowlisted module {module_name!r} cannot be imported ({error}); "
             "remove it from the task's allowed_modules or install it"
         ) from error

@@ -25,4 +25,6 @@ def reward_failing_on_rank_1(prompts: list, completions: list, completion_ids: l
 
 if __name__ == "__main__":
     checkpoint, output_dir = sys.argv[1:]
-    GRPOTrainer(checkpoint, reward_failing_on_rank_1, train_dataset=toy_dataset(), args=tiny_config(output_dir, max_steps=3)).train()
+    GRPOTrainer(
+        checkpoint, reward_failing_on_rank_1, train_dataset=toy_dataset(), args=tiny_config(output_dir, max_steps=3)
+    ).train()

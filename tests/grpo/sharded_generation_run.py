@@ -66,10 +66,9 @@ def main(checkpoint: str, output_dir: Path) -> None:
         free_run = engines["reference"].generate(input_ids, attention_mask, max_new_tokens=3)
         eos = int(free_run.sequences[0, -1])
         calls["reference"][0] = 0
-    with sharded_base.gathered():
-        outputs = {name: engine.generate(input_ids, attention_mask, max_new_tokens=MAX_NEW_TOKENS, eos_token_id=eos,
-                                         pad_token_id=0)
-                   for name, engine in engines.items()}
+    outputs = {name: engine.generate(input_ids, attention_mask, max_new_tokens=MAX_NEW_TOKENS, eos_token_id=eos,
+                                     pad_token_id=0)
+               for name, engine in engines.items()}
     expected, actual = outputs["reference"], outputs["sharded"]
     result = {
         "same_sequences": torch.equal(actual.sequences, expected.sequences),

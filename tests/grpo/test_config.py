@@ -295,7 +295,8 @@ def test_generation_kwargs_override_the_sampling_fields():
 def test_step_intervals_are_step_counts_or_fractions_of_the_run():
     config = GRPOConfig(logging_steps=10.0, save_steps=0.25, warmup_steps=0.1)
     assert type(config.logging_steps) is int and config.logging_steps == 10
-    assert [interval_in_steps(value, 10) for value in (config.logging_steps, config.save_steps, 0.1, 0)] == [10, 3, 1, 0]
+    intervals = [interval_in_steps(value, 10) for value in (config.logging_steps, config.save_steps, 0.1, 0)]
+    assert intervals == [10, 3, 1, 0]
 
 
 def test_eval_steps_default_to_logging_steps_when_evaluating():

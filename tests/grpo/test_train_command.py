@@ -30,7 +30,10 @@ def train_arguments(checkpoint, output_dir, *extra: str) -> list[str]:
             "--out", str(output_dir), *SMALL_RUN, *extra]
 
 
-@pytest.mark.parametrize("quantize", [[], ["--quantize", "nf4"]], ids=["float32", "nf4"])
+@pytest.mark.parametrize("quantize", [
+    [], ["--quantize", "nf4"],
+    ["--quantize", "mxfp4", "--lora-target-parameters", "mlp.experts.gate_up_proj", "mlp.experts.down_proj"],
+], ids=["float32", "nf4", "mxfp4-expert-lora"])
 def test_forty_steps_on_the_tiny_preset_raise_the_target_token_reward(tmp_path, quantize):
     started = time.perf_counter()
     arguments = ["train", "--preset", "tiny", "--task", "target-token", "--steps", "40", "--seed", "0",

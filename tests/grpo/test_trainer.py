@@ -24,7 +24,8 @@ LOGGED_FIELDS = {
 def finished_run(lora_checkpoint, tmp_path_factory):
     """Three steps of a tiny run, checkpointed at steps 2 and 3."""
     output_dir = tmp_path_factory.mktemp("run")
-    trainer = GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(output_dir, max_steps=3, save_steps=2))
+    trainer = GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(),
+                          args=tiny_config(output_dir, max_steps=3, save_steps=2))
     return trainer, output_dir, trainer.train()
 
 
@@ -78,11 +79,13 @@ def test_the_checkpointed_adapter_loads_on_the_transformers_model(finished_run, 
 
 
 def test_old_log_probs_are_recomputed_only_with_several_iterations(lora_checkpoint, tmp_path):
-    one_pass = GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(tmp_path / "one"))
+    one_pass = GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(),
+                           args=tiny_config(tmp_path / "one"))
     batch = one_pass.generate_and_score(1)
     assert batch.old_per_token_logps is None and batch.ref_per_token_logps is None
 
-    two_passes = GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(tmp_path / "two", num_iterations=2, beta=0.04))
+    two_passes = GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(),
+                             args=tiny_config(tmp_path / "two", num_iterations=2, beta=0.04))
     batch = two_passes.generate_and_score(1)
     assert batch.old_per_token_logps.shape == batch.completion_mask.shape
     # LoRA starts as the identity (B = 0), so the reference (adapters disabled) equals the policy
@@ -94,7 +97,9 @@ def test_two_accumulated_micro_batches_give_the_gradient_of_one_batch(lora_check
     def gradients(batch_size, accumulation):
         config = tiny_config(tmp_path / f"{batch_size}", loss_type=loss_type, per_device_train_batch_size=batch_size,
                              gradient_accumulation_steps=accumulation)
-        return lora_gradients(GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(), args=config))
+        return lora_gradients(
+            GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(), args=config)
+        )
 
     whole, accumulated = gradients(8, 1), gradients(4, 2)
     assert any(gradient.abs().max() > 0 for gradient in whole.values())

@@ -9,10 +9,11 @@ from transformers import PreTrainedTokenizerFast
 
 from rewrite import CheckpointError
 from runtime.grpo import GRPOInputError
-from runtime.grpo.errors import GRPODatasetError, GRPOModelError, GRPOTaskError
+from runtime.grpo.errors import GRPODatasetError, GRPOTaskError
 from runtime.grpo.tasks import get_task
 from runtime.grpo.trainer import GRPOTrainer
 from tests.grpo.tiny_run import even_token_reward, tiny_config, toy_dataset
+from tests.scratch_copies import edit_json, scratch_copy
 
 
 def word_tokenizer() -> PreTrainedTokenizerFast:
@@ -73,14 +74,17 @@ def test_a_directory_not_written_by_rewrite_build_is_refused(tmp_path):
         GRPOTrainer(str(tmp_path), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(tmp_path / "out"))
 
 
-def test_a_checkpoint_without_linear_modules_asks_for_the_default_passes(tiny_checkpoint, tmp_path):
-    with pytest.raises(GRPOModelError, match="build the checkpoint with the default passes"):
-        GRPOTrainer(str(tiny_checkpoint), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(tmp_path))
+def test_a_checkpoint_of_the_format_before_module_roles_asks_for_a_rebuild(tiny_checkpoint, tmp_path):
+    old = scratch_copy(tiny_checkpoint, tmp_path)
+    edit_json(old / "manifest.json", lambda manifest: manifest.update(format_version=1))
+    with pytest.raises(CheckpointError, match="format version 1 is not supported .* rebuild it with `rewrite build`"):
+        GRPOTrainer(str(old), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(tmp_path / "out"))
 
 
 def test_reward_weights_must_match_the_reward_functions(lora_checkpoint, tmp_path):
     with pytest.raises(GRPOInputError, match="2 reward weights for 1 reward functions"):
-        GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(), args=tiny_config(tmp_path, reward_weights=[1.0, 2.0]))
+        GRPOTrainer(str(lora_checkpoint), even_token_reward, train_dataset=toy_dataset(),
+                    args=tiny_config(tmp_path, reward_weights=[1.0, 2.0]))
 
 
 def test_a_reward_function_must_return_one_value_per_completion(lora_checkpoint, tmp_path):

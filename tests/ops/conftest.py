@@ -13,10 +13,12 @@ import torch
 from torch import Tensor
 from transformers.models.gpt_oss.modeling_gpt_oss import eager_attention_forward
 
+from runtime.ops import SinkMask
+
 
 @dataclass
 class SinkAttentionCase:
-    """Inputs of one `flex_sink_attention` call; query, key, value and sinks are grad-requiring leaves."""
+    """Inputs of one `sink_attention` call; query, key, value and sinks are grad-requiring leaves."""
 
     query: Tensor
     key: Tensor
@@ -27,11 +29,13 @@ class SinkAttentionCase:
     padding: Tensor
     window: int | None
 
+    def mask(self) -> SinkMask:
+        """The case's mask description (a new value on each call)."""
+        return SinkMask(self.query_offset, self.padding, self.window)
+
     def args(self) -> tuple:
-        """Positional arguments of `flex_sink_attention`, in order."""
-        return (
-            self.query, self.key, self.value, self.sinks, self.scale, self.query_offset, self.padding, self.window
-        )
+        """Positional arguments of `sink_attention`, in order."""
+        return (self.query, self.key, self.value, self.sinks, self.mask(), self.scale)
 
     def leaves(self) -> tuple[Tensor, Tensor, Tensor, Tensor]:
         return self.query, self.key, self.value, self.sinks

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from runtime.rewards import MATMUL, SandboxLimits, Task
+from runtime.rewards import MATMUL, CodingTask, SandboxLimits
 
 PROGRAMS = Path(__file__).parent / "programs"
 
@@ -37,7 +37,7 @@ def honest_sources() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def quick_matmul() -> Task:
+def quick_matmul() -> CodingTask:
     """The matmul task with a small benchmark and tight limits, so that each evaluation is quick."""
     return dataclasses.replace(
         MATMUL, benchmark_shape=(12, 12, 12), benchmark_loops=3,

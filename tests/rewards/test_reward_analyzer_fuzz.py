@@ -41,7 +41,9 @@ HOSTILE = st.one_of(
     st.integers(1, 3000).map(lambda depth: "x = " + "-" * depth + "1"),
     st.integers(1, 9000).map(lambda terms: "x = " + " or ".join(["x"] * terms)),
     st.integers(1, 4000).map(lambda lines: "v = 1\n" * lines),
-    st.integers(1, 200).map(lambda depth: "".join(" " * level + "if x:\n" for level in range(depth)) + " " * depth + "pass"),
+    st.integers(1, 200).map(
+        lambda depth: "".join(" " * level + "if x:\n" for level in range(depth)) + " " * depth + "pass"
+    ),
     st.integers(60_000, 70_000).map(lambda size: "#" * size),
     st.text(max_size=200).map(lambda text: text + "\x00" + text),
 )

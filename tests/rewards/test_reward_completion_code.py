@@ -34,7 +34,10 @@ def test_a_fence_closes_only_at_a_line_of_backticks():
 
 
 def test_source_that_is_python_keeps_the_fences_of_its_docstrings():
-    source = 'def matmul(A, B):\n    """Multiply.\n\n    ```python\n    matmul([[1]], [[2]])\n    ```\n    """\n    return A\n'
+    source = (
+        'def matmul(A, B):\n    """Multiply.\n\n    ```python\n    matmul([[1]], [[2]])\n    ```\n    """\n'
+        "    return A\n"
+    )
     assert extract_python_code(source) == source
 
 

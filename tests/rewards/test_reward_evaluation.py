@@ -15,7 +15,9 @@ ZIP_MATMUL = "def matmul(A, B):\n    return [[sum(a * b for a, b in zip(r, c)) f
 def test_rejected_code_never_reaches_the_sandbox(quick_matmul, monkeypatch):
     monkeypatch.setattr("runtime.rewards.evaluation.run_in_sandbox", pytest.fail)
     evaluation = evaluate("import numpy\ndef matmul(A, B):\n    return numpy.dot(A, B)\n", quick_matmul, seed=0)
-    assert (evaluation.verdict, evaluation.stage, evaluation.rules) == ("reject", "static", ("import-outside-allowlist",))
+    assert (evaluation.verdict, evaluation.stage, evaluation.rules) == (
+        "reject", "static", ("import-outside-allowlist",)
+    )
 
 
 def test_missing_entry_point_is_a_static_rejection(quick_matmul):

@@ -1,4 +1,5 @@
-"""What a pass did to a graph: the record the pipeline prints and the manifest keeps."""
+"""The pass interface: a named graph rewrite (`GraphPass`) and the record of what it did (`PassReport`), which
+the pipeline prints and the manifest keeps. Passes write their bookkeeping through `PassReport.record`."""
 
 from __future__ import annotations
 
@@ -7,6 +8,13 @@ from contextlib import AbstractContextManager
 from dataclasses import asdict, dataclass, field
 
 import torch
+
+
+@dataclass(frozen=True)
+class LeftAlone:
+    """A site a pass matched and did not change, and why: the reason the report gives for it."""
+
+    reason: str
 
 
 @dataclass
@@ -20,6 +28,14 @@ class PassReport:
     details: dict = field(default_factory=dict)
     seconds: float = 0.0
     max_error: float | None = None
+
+    def record(self, site: str, outcome: LeftAlone | None = None) -> None:
+        """Count one matched `site` (a node's or module's name): replaced, unless `outcome` says why it was not."""
+        self.matched += 1
+        if outcome is None:
+            self.replaced += 1
+        else:
+            self.left_alone.append(f"{site}: {outcome.reason}")
 
     def summary(self) -> str:
         text = f"{self.pass_name}: matched {self.matched}, replaced {self.replaced}"

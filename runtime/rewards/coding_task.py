@@ -15,7 +15,7 @@ Arguments = tuple[object, ...]
 
 
 @dataclass(frozen=True)
-class Task:
+class CodingTask:
     """A function the policy must write, and everything needed to judge it honestly."""
 
     name: str

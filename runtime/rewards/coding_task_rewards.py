@@ -1,4 +1,4 @@
-"""A task's rewards as TRL reward functions: ``(prompts, completions, **columns) -> list[float]``."""
+"""A coding task's rewards as TRL reward functions: ``(prompts, completions, **columns) -> list[float]``."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import logging
 from collections.abc import Callable, Sequence
 
 from runtime.rewards.analyzer import analyze_many
+from runtime.rewards.coding_task import CodingTask
 from runtime.rewards.completion_code import Completion, completion_code
 from runtime.rewards.entry_point import defines_function
 from runtime.rewards.evaluation import Evaluation, evaluate
-from runtime.rewards.task import Task
 from runtime.rewards.verdict import Verdict
 
 RewardFunction = Callable[..., list[float]]
@@ -18,8 +18,8 @@ RewardFunction = Callable[..., list[float]]
 logger = logging.getLogger(__name__)
 
 
-class TaskRewards:
-    """The four rewards of one task, each a TRL reward function (pass ``rewards.reward_funcs`` as
+class CodingTaskRewards:
+    """The four rewards of one coding task, each a TRL reward function (pass ``rewards.reward_funcs`` as
     ``GRPOTrainer(reward_funcs=...)``; TRL logs each under its name). Completions may be strings or chat
     messages, whose ``content`` (the final channel) holds the code, never their ``thinking``; the code is the
     first python code block when fenced.
@@ -40,7 +40,7 @@ class TaskRewards:
     """
 
     def __init__(
-        self, task: Task, max_speedup: float = 10.0, cache_size: int = 1024, seed: int | None = None
+        self, task: CodingTask, max_speedup: float = 10.0, cache_size: int = 1024, seed: int | None = None
     ) -> None:
         self.task = task
         self.max_speedup = max_speedup

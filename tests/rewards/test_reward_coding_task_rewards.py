@@ -8,7 +8,7 @@ import uuid
 
 import pytest
 
-from runtime.rewards import TaskRewards
+from runtime.rewards import CodingTaskRewards
 from runtime.rewards.evaluation import evaluate as real_evaluate
 
 HONEST = "def matmul(A, B):\n    return [[sum(a * b for a, b in zip(r, c)) for c in zip(*B)] for r in A]\n"
@@ -25,7 +25,7 @@ COMPLETIONS = [
 
 @pytest.fixture(scope="module")
 def rewards(quick_matmul):
-    return TaskRewards(quick_matmul, max_speedup=4.0)
+    return CodingTaskRewards(quick_matmul, max_speedup=4.0)
 
 
 def test_reward_functions_follow_the_trl_signature(rewards):
@@ -77,8 +77,8 @@ def test_all_four_rewards_share_one_analysis_and_one_evaluation_per_code(quick_m
         return real_evaluate(source, task, seed=seed)
 
     monkeypatch.setattr(subprocess, "Popen", counting_popen)
-    monkeypatch.setattr("runtime.rewards.task_rewards.evaluate", counting_evaluate)
-    rewards = TaskRewards(quick_matmul)
+    monkeypatch.setattr("runtime.rewards.coding_task_rewards.evaluate", counting_evaluate)
+    rewards = CodingTaskRewards(quick_matmul)
     for function in rewards.reward_funcs:
         function([], [code, code])
     assert len(evaluations) == 1
@@ -89,9 +89,9 @@ def test_a_failing_judge_scores_zero_and_logs_instead_of_raising(quick_matmul, m
     def unavailable(*args, **kwargs):
         raise RuntimeError("the sandbox is gone")
 
-    monkeypatch.setattr("runtime.rewards.task_rewards.evaluate", unavailable)
-    rewards = TaskRewards(quick_matmul)
-    with caplog.at_level(logging.WARNING, logger="runtime.rewards.task_rewards"):
+    monkeypatch.setattr("runtime.rewards.coding_task_rewards.evaluate", unavailable)
+    rewards = CodingTaskRewards(quick_matmul)
+    with caplog.at_level(logging.WARNING, logger="runtime.rewards.coding_task_rewards"):
         assert rewards.correct([], [HONEST]) == [0.0]
         assert rewards.speed([], [HONEST]) == [0.0]
     assert "the sandbox is gone" in caplog.text
@@ -99,8 +99,8 @@ def test_a_failing_judge_scores_zero_and_logs_instead_of_raising(quick_matmul, m
 
 def test_a_failing_analysis_scores_zero_and_logs_instead_of_raising(quick_matmul, monkeypatch, caplog):
     monkeypatch.setattr("runtime.rewards.analyzer.WORKER_BOOTSTRAP", "import sys; sys.exit('broken worker')")
-    rewards = TaskRewards(quick_matmul)
+    rewards = CodingTaskRewards(quick_matmul)
     code = HONEST + f"# {uuid.uuid4()}\n"
-    with caplog.at_level(logging.WARNING, logger="runtime.rewards.task_rewards"):
+    with caplog.at_level(logging.WARNING, logger="runtime.rewards.coding_task_rewards"):
         assert [function([], [code]) for function in rewards.reward_funcs] == [[0.0]] * 4
     assert "broken worker" in caplog.text
