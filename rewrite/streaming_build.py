@@ -157,6 +157,7 @@ def write_streaming(
         with staged_directory(out, force) as staging:
             _write(staging, graph_module, model, values, source, reports, progress,
                    partial(write_tokenizer, preset=preset, checkpoint=checkpoint))
+    progress(f"wrote {out}; the stages ran on meta tensors, unverified: `rewrite check {out}` verifies the build")
     return out
 
 

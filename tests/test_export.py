@@ -11,12 +11,13 @@ import shutil
 import pytest
 import torch
 from peft import PeftModel
-from safetensors.torch import load_file, save_file
+from safetensors.torch import save_file
 from transformers import AutoTokenizer, GptOssForCausalLM
 
 from rewrite import load, load_tokenizer
 from rewrite.cli import main
 from rewrite.spec import pad_aware_position_ids
+from rewrite.tensor_files import read_tensor_file
 from rewrite.transformers_model import transformers_model
 from rewrite.verify import sample_batch
 from runtime.export import export
@@ -82,7 +83,7 @@ def test_a_merged_export_is_bfloat16_by_default(trained, tmp_path):
     _, checkpoint, _ = trained
     export(checkpoint, tmp_path / "merged", merged=True)
     assert json.loads((tmp_path / "merged" / "config.json").read_text())["dtype"] == "bfloat16"
-    weights = load_file(tmp_path / "merged" / "model.safetensors")
+    weights = read_tensor_file(tmp_path / "merged" / "model.safetensors")
     assert {tensor.dtype for tensor in weights.values()} == {torch.bfloat16}
 
 
@@ -144,7 +145,7 @@ def test_an_existing_output_is_kept_without_force_and_replaced_with_it(trained, 
 def test_an_adapter_nested_the_other_way_round_is_refused_before_anything_is_written(trained, tmp_path):
     _, checkpoint, _ = trained
     broken = shutil.copytree(checkpoint, tmp_path / "checkpoint-2")
-    weights = load_file(broken / "adapter_model.safetensors")
+    weights = read_tensor_file(broken / "adapter_model.safetensors")
     swapped = {name.replace("experts.lora_", "experts.@").replace("experts.base_layer.lora_", "experts.lora_")
                .replace("experts.@", "experts.base_layer.lora_"): tensor for name, tensor in weights.items()}
     save_file(swapped, broken / "adapter_model.safetensors")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from peft import set_peft_model_state_dict
-from safetensors.torch import load_file
 
 from rewrite import RewrittenGptOss, build, load
+from rewrite.tensor_files import read_tensor_file
 from runtime.grpo import GRPOConfig
 from runtime.grpo.model_setup import attach_lora
 from runtime.grpo.trainer import GRPOTrainer
@@ -29,5 +29,5 @@ def rewritten_with_adapter(base: Path, checkpoint: Path, config: GRPOConfig) -> 
     """The rewritten model with the checkpoint's adapter, attached as the trainer attaches it when it resumes."""
     model = load(base)
     policy = attach_lora(model, config)
-    set_peft_model_state_dict(policy, load_file(checkpoint / "adapter_model.safetensors"))
+    set_peft_model_state_dict(policy, read_tensor_file(checkpoint / "adapter_model.safetensors"))
     return model

@@ -65,16 +65,12 @@ def compute_loss(
         objective), "clip_ratio/low_min" and "clip_ratio/high_max" (extremes of the per-sequence fractions);
         for cispo "cispo_clip_ratio" (fraction with ratio > epsilon_high and positive advantage).
     """
-    _check_inputs(
-        per_token_logps,
-        old_per_token_logps,
-        ref_per_token_logps,
-        advantages,
-        completion_mask,
-        loss_type,
-        beta,
-        importance_sampling_level,
-    )
+    _check_options(loss_type, importance_sampling_level, beta, ref_per_token_logps)
+    _check_shapes(per_token_logps, advantages, {
+        "old_per_token_logps": old_per_token_logps,
+        "ref_per_token_logps": ref_per_token_logps,
+        "completion_mask": completion_mask,
+    })
     mask = completion_mask.to(per_token_logps.dtype)
     if old_per_token_logps is None:
         old_per_token_logps = per_token_logps.detach()
@@ -186,16 +182,11 @@ def _clip_metrics(
     }
 
 
-def _check_inputs(
-    per_token_logps: torch.Tensor,
-    old_per_token_logps: torch.Tensor | None,
-    ref_per_token_logps: torch.Tensor | None,
-    advantages: torch.Tensor,
-    completion_mask: torch.Tensor,
-    loss_type: str,
-    beta: float,
-    importance_sampling_level: str,
+def _check_options(
+    loss_type: str, importance_sampling_level: str, beta: float, ref_per_token_logps: torch.Tensor | None
 ) -> None:
+    """`GRPOInputError` unless the loss type and importance-sampling level are known and a KL penalty (beta) has the
+    reference log-probs it needs."""
     if loss_type not in LOSS_TYPES:
         raise GRPOInputError(f"loss_type={loss_type!r} is unknown: use one of {', '.join(LOSS_TYPES)}.")
     if importance_sampling_level not in IMPORTANCE_SAMPLING_LEVELS:
@@ -206,15 +197,16 @@ def _check_inputs(
         raise GRPOInputError(
             f"beta={beta} needs ref_per_token_logps: pass the reference model's log-probs, or set beta=0."
         )
+
+
+def _check_shapes(
+    per_token_logps: torch.Tensor, advantages: torch.Tensor, same_shape_inputs: dict[str, torch.Tensor | None]
+) -> None:
+    """`GRPOInputError` unless per_token_logps is [B, T], advantages [B] and each given same-shape input [B, T]."""
     if per_token_logps.dim() != 2:
         raise GRPOInputError(
             f"per_token_logps must be [batch, tokens], got shape {tuple(per_token_logps.shape)}."
         )
-    same_shape_inputs = {
-        "old_per_token_logps": old_per_token_logps,
-        "ref_per_token_logps": ref_per_token_logps,
-        "completion_mask": completion_mask,
-    }
     for name, tensor in same_shape_inputs.items():
         if tensor is not None and tensor.shape != per_token_logps.shape:
             raise GRPOInputError(

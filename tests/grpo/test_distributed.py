@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from rewrite.cli import main
+from rewrite.tensor_files import read_tensor_file
 from runtime.grpo.run_log import read_log
 from tests.grpo.raising_reward_run import FAILURE_MESSAGE
 
@@ -41,7 +41,7 @@ def torchrun(*arguments: str) -> subprocess.CompletedProcess:
 
 
 def adapter(output_dir: Path, step: int) -> dict[str, torch.Tensor]:
-    return load_file(output_dir / f"checkpoint-{step}" / "adapter_model.safetensors")
+    return read_tensor_file(output_dir / f"checkpoint-{step}" / "adapter_model.safetensors")
 
 
 def assert_same_adapters(actual: Path, expected: Path, steps=range(1, STEPS + 1)) -> None:

@@ -11,9 +11,9 @@ from statistics import mean
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
 from rewrite.cli import build_parser, main
+from rewrite.tensor_files import read_tensor_file
 from runtime.grpo.checkpoints import list_checkpoints
 from runtime.grpo.run_log import read_log
 from runtime.grpo.tasks import get_task
@@ -65,8 +65,8 @@ def test_a_sigkilled_run_resumed_ends_with_the_uninterrupted_adapter(lora_checkp
 
     assert main([*train_arguments(lora_checkpoint, killed), "--resume"]) == 0
 
-    uninterrupted = load_file(tmp_path / "whole" / "checkpoint-8" / "adapter_model.safetensors")
-    resumed = load_file(killed / "checkpoint-8" / "adapter_model.safetensors")
+    uninterrupted = read_tensor_file(tmp_path / "whole" / "checkpoint-8" / "adapter_model.safetensors")
+    resumed = read_tensor_file(killed / "checkpoint-8" / "adapter_model.safetensors")
     assert any(name.endswith("lora_B.weight") and tensor.abs().max() > 0 for name, tensor in resumed.items()), \
         "the adapter moved away from its initialisation"
     for name, tensor in uninterrupted.items():

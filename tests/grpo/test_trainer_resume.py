@@ -6,8 +6,8 @@ import shutil
 
 import pytest
 import torch
-from safetensors.torch import load_file
 
+from rewrite.tensor_files import read_tensor_file
 from runtime.grpo import GRPOOutputDirError
 from runtime.grpo.run_log import read_log
 from runtime.grpo.trainer import GRPOTrainer
@@ -19,7 +19,7 @@ def trainer_for(checkpoint, config) -> GRPOTrainer:
 
 
 def adapter(checkpoint_dir) -> dict[str, torch.Tensor]:
-    return load_file(checkpoint_dir / "adapter_model.safetensors")
+    return read_tensor_file(checkpoint_dir / "adapter_model.safetensors")
 
 
 @pytest.fixture(scope="module")
