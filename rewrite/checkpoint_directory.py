@@ -17,7 +17,7 @@ from .errors import CheckpointError
 from .manifest import GRAPH_TENSORS_NAME, MODULE_NAME, check_compatible, file_digest, read_manifest
 from .module_roles import ModuleRoles
 from .spec import GraphSpec
-from .tensor_files import TensorFiles, transformers_weight_map
+from .tensor_files import TensorFiles, transformers_weight_files
 
 REBUILD = "rebuild the checkpoint with `rewrite build`"
 
@@ -63,7 +63,7 @@ class CheckpointDirectory:
 
     def tensors(self, device: str | torch.device = "cpu") -> TensorFiles:
         """The checkpoint's tensor files opened for reading onto `device`; every manifest tensor is in them."""
-        transformers_files = set(transformers_weight_map(self.path, REBUILD).values())
-        files = TensorFiles(sorted(transformers_files) + [self.path / GRAPH_TENSORS_NAME], device, REBUILD)
+        paths = [*transformers_weight_files(self.path, REBUILD), self.path / GRAPH_TENSORS_NAME]
+        files = TensorFiles(paths, device, REBUILD)
         files.require(self.stored_name(name) for name in self.tensor_names())
         return files

@@ -6,10 +6,10 @@ and `experts.down_proj_blocks` hold two FP4 (e2m1) values per byte, `*_scales` o
 tensor is stored as it is.
 
 `load_mxfp4_checkpoint` builds the model on the meta device and fills it one tensor at a time,
-dequantizing with transformers' own `convert_moe_packed_tensors` in the dtype of the parameter, as
-`from_pretrained` does when it dequantizes; the result equals `from_pretrained`'s bit for bit. Experts are
-dequantized one at a time into the layer's parameter, so memory beyond the finished weights peaks at two
-matrices of one expert (transformers' function makes one copy): never a layer's, never a second model.
+dequantizing with `runtime.ops.mxfp4_format.dequantize_mxfp4` (bit-exact with transformers'
+`convert_moe_packed_tensors`) in the dtype of the parameter, as `from_pretrained` does when it dequantizes; the
+result equals `from_pretrained`'s bit for bit. Experts are dequantized one at a time into the layer's parameter,
+so memory beyond the finished weights peaks at one expert's matrices: never a layer's, never a second model.
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from pathlib import Path
 
 import torch
 from transformers import GptOssConfig, GptOssForCausalLM
-from transformers.integrations.mxfp4 import convert_moe_packed_tensors
+
+from runtime.ops.mxfp4_format import dequantize_mxfp4
 
 from .errors import CheckpointError, UnsupportedModelError
 from .meta_model import fill_config_buffers, model_on_meta
@@ -111,9 +112,8 @@ def _read_parameter(
 def dequantize_experts(blocks: torch.Tensor, scales: torch.Tensor, empty: torch.Tensor, name: str) -> torch.Tensor:
     """Experts' MXFP4 `blocks` [E, rows, groups, 16] and `scales` [E, rows, groups] as a tensor like `empty`.
 
-    Each expert goes through transformers' `convert_moe_packed_tensors` on its own (the function is
-    elementwise per expert, so the values are those of one call over all experts), which bounds the transient
-    full-precision memory to one expert's matrix and its transformers-internal copy.
+    Each expert is dequantized on its own (`runtime.ops.mxfp4_format.dequantize_mxfp4`, bit-exact with
+    transformers' `convert_moe_packed_tensors`), which bounds the transient full-precision memory to one expert.
     """
     if blocks.dim() != 4 or blocks.shape[:-1] != scales.shape or blocks.shape[0] != empty.shape[0]:
         raise CheckpointError(
@@ -130,7 +130,7 @@ def _dequantize_expert(
     blocks: torch.Tensor, scales: torch.Tensor, expert: int, empty: torch.Tensor, name: str
 ) -> torch.Tensor:
     """One expert's matrix; returned rather than held, so it is freed before the next expert's is made."""
-    matrix = convert_moe_packed_tensors(blocks[expert : expert + 1], scales[expert : expert + 1], dtype=empty.dtype)[0]
+    matrix = dequantize_mxfp4(blocks[expert], scales[expert], empty.dtype)
     if matrix.shape != empty.shape[1:]:
         raise CheckpointError(
             f"{name} dequantizes to experts of shape {list(matrix.shape)} but the model its config.json "

@@ -2,7 +2,7 @@
 decoder layer at a time on the build device and handed on, so nothing exists in full precision but one layer.
 
 Where a tensor's value comes from (`TensorValues`):
-- a preset: drawn per tensor (`runtime.grpo.random_weights`: RMSNorm weights 1, biases 0 but the router's, else
+- a preset: drawn per tensor (`rewrite.random_weights`: RMSNorm weights 1, biases 0 but the router's, else
   normal(0, initializer_range)), the experts drawn in full precision one layer at a time and quantized to MXFP4
   as the released weights are (`runtime.ops.mxfp4_format.quantize_mxfp4`, expert by expert);
 - a full-precision checkpoint: read tensor by tensor, the experts quantized the same way;
@@ -31,6 +31,7 @@ import torch
 from safetensors.torch import save_file
 from transformers import GptOssConfig
 
+from . import random_weights
 from .emit import emitted_code
 from .errors import UnsupportedModelError
 from .graphdiff import to_networkx
@@ -69,8 +70,6 @@ class TensorValues:
     def full(self, name: str, like: torch.Tensor) -> torch.Tensor:
         """Tensor `name` shaped like `like` (a meta tensor)."""
         if self.files is None:
-            from runtime.grpo import random_weights
-
             value = torch.empty(like.shape, dtype=like.dtype, device=self.device)
             random_weights.fill_rows(value, name, like.shape, 0, self.config.initializer_range)
             return value
@@ -138,8 +137,6 @@ def write_streaming(
     device = torch.device(device)
     with ExitStack() as stack:
         if preset is not None:
-            from runtime.grpo import random_weights
-
             config, source = preset_config(preset), {"preset": preset, "weights": random_weights.DESCRIPTION}
             files = None
         else:

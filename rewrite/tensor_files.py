@@ -24,22 +24,20 @@ WEIGHTS_INDEX_FILE = "model.safetensors.index.json"
 TRANSFORMERS_REPAIR = "copy or download the checkpoint again (or write it with save_pretrained)"
 
 
-def transformers_weight_map(directory: Path, repair: str = TRANSFORMERS_REPAIR) -> dict[str, Path]:
-    """Each weight's name -> the file that holds it: from the index when there is one, else every tensor of the
-    single weights file."""
+def transformers_weight_files(directory: Path, repair: str = TRANSFORMERS_REPAIR) -> list[Path]:
+    """The safetensors files of a transformers checkpoint directory: the shards its index names, or its single
+    weights file (nothing is opened here; `TensorFiles` checks them)."""
     index_path = directory / WEIGHTS_INDEX_FILE
     if index_path.is_file():
         try:
             weight_map = json.loads(index_path.read_text())["weight_map"]
-            return {str(name): directory / str(file_name) for name, file_name in weight_map.items()}
+            return [directory / str(name) for name in sorted(set(weight_map.values()))]
         except (json.JSONDecodeError, UnicodeDecodeError, KeyError, TypeError, AttributeError) as error:
             raise CheckpointError(
                 f"{index_path} is not a safetensors index (no readable weight_map: {error}); {repair}"
             ) from error
-    single = directory / SINGLE_WEIGHTS_FILE
-    if single.is_file():
-        with TensorFiles([single], repair=repair) as files:
-            return {name: single for name in files.names()}
+    if (directory / SINGLE_WEIGHTS_FILE).is_file():
+        return [directory / SINGLE_WEIGHTS_FILE]
     raise CheckpointError(
         f"{directory} has no safetensors weights (neither {SINGLE_WEIGHTS_FILE} nor {WEIGHTS_INDEX_FILE}); "
         f"gpt-oss-rewrite reads safetensors checkpoints: {repair}"
@@ -48,7 +46,7 @@ def transformers_weight_map(directory: Path, repair: str = TRANSFORMERS_REPAIR) 
 
 def transformers_tensors(directory: Path, device: str | torch.device = "cpu") -> TensorFiles:
     """The weights of a transformers checkpoint directory (every shard its index names, or its single file)."""
-    return TensorFiles(sorted(set(transformers_weight_map(directory).values())), device)
+    return TensorFiles(transformers_weight_files(directory), device)
 
 
 class TensorFiles:
@@ -118,12 +116,6 @@ def read_tensor_file(path: Path, device: str | torch.device = "cpu", repair: str
     """Every tensor of one safetensors file (an adapter's), by name."""
     with TensorFiles([path], device, repair) as files:
         return {name: files.read(name) for name in sorted(files.names())}
-
-
-def tensor_names(path: Path, repair: str = TRANSFORMERS_REPAIR) -> set[str]:
-    """The names of the tensors one safetensors file holds, from its header."""
-    with TensorFiles([path], repair=repair) as files:
-        return files.names()
 
 
 def _open(path: Path, device: str | torch.device, repair: str):

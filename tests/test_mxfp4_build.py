@@ -10,7 +10,7 @@ import pytest
 import torch
 from transformers import GptOssForCausalLM
 
-from rewrite import build, load
+from rewrite import PassError, build, load
 from rewrite.check import check_checkpoint
 from rewrite.tensor_files import transformers_tensors
 from runtime.ops.mxfp4_experts import MXFP4Experts
@@ -60,3 +60,9 @@ def test_a_released_checkpoint_keeps_its_blocks_and_scales_bit_for_bit(mxfp4_che
         for name in packed:
             assert torch.equal(source.read(name), built.read(name)), name
     assert check_checkpoint(out).passed
+
+
+def test_mxfp4_without_grouped_experts_says_which_pass_it_needs(tmp_path):
+    with pytest.raises(PassError, match="run it after moe_grouped"):
+        build(tmp_path / "out", preset="tiny", quantize="mxfp4", passes="flex_sink")
+    assert not (tmp_path / "out").exists() and not list(tmp_path.iterdir()), "nothing is left behind"

@@ -7,22 +7,12 @@ resumed from a checkpoint makes exactly the choices the uninterrupted run would 
 
 from __future__ import annotations
 
-import hashlib
 import random
 
 import numpy as np
 import torch
 
-
-def derived_seed(*parts: int | str) -> int:
-    """A 63-bit seed that depends only on `parts` (stable across processes, machines and Python versions)."""
-    digest = hashlib.sha256(repr(parts).encode()).digest()
-    return int.from_bytes(digest[:8], "little") >> 1
-
-
-def seeded_generator(device: torch.device | str, *parts: int | str) -> torch.Generator:
-    """A fresh `torch.Generator` on `device` seeded with `derived_seed(*parts)`."""
-    return torch.Generator(device=device).manual_seed(derived_seed(*parts))
+from rewrite.seeds import derived_seed, seeded_generator
 
 
 def sampling_row_key(seed: int, step: int, prompt_index: int, generation: int) -> int:

@@ -11,7 +11,7 @@ base weights, which are frozen, so it never reduces a gradient.
 
 `load_sharded_policy(UnbuiltPreset(NAME), distributed)` needs no checkpoint: the module is what a build of the preset
 would load back, built on the meta device (`rewrite.meta_build`), and each process draws its rows of every weight
-(`runtime.grpo.random_weights`: the same values however many processes share them, not the build's values). The
+(`rewrite.random_weights`: the same values however many processes share them, not the build's values). The
 rotary tables are computed from the config as a build computes them. That is how `rewrite train --preset NAME
 --fsdp` trains gpt-oss-120b on several GPUs without first writing the build to disk.
 
@@ -47,6 +47,7 @@ from torch.distributed.fsdp import FSDPModule, fully_shard
 from torch.distributed.tensor import DTensor
 from transformers import GptOssConfig
 
+from rewrite import random_weights
 from rewrite.checkpoint_directory import CheckpointDirectory
 from rewrite.load import load
 from rewrite.meta_build import build_on_meta
@@ -56,7 +57,6 @@ from rewrite.module_roles import ModuleRoles
 from rewrite.presets import preset_config
 from rewrite.source import default_dtype
 from rewrite.tensor_files import TensorFiles
-from runtime.grpo import random_weights
 from runtime.grpo.distributed import Distributed
 from runtime.grpo.errors import GRPOConfigError, GRPOModelError
 

@@ -64,7 +64,7 @@ def target_token_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
     """TARGET_TOKEN_PROMPTS prompts of random ordinary token ids and random lengths, a pure function of `seed`."""
     import torch
 
-    from runtime.grpo.seeding import seeded_generator
+    from rewrite.seeds import seeded_generator
 
     generator = seeded_generator("cpu", seed, "target-token-dataset")
     shortest, longest = TARGET_TOKEN_PROMPT_LENGTHS

@@ -22,6 +22,7 @@ import torch
 
 import runtime.grpo.loss as grpo_loss
 from rewrite.model import RewrittenGptOss
+from rewrite.seeds import seeded_generator
 from rewrite.tokenizer_files import load_tokenizer
 from runtime.generate import GenerationEngine
 from runtime.grpo.advantages import aggregate_rewards, compute_advantages
@@ -41,7 +42,7 @@ from runtime.grpo.run_dir import prepare_output_dir, run_identity
 from runtime.grpo.run_log import RunLog
 from runtime.grpo.scored_rollouts import ScoredRollouts
 from runtime.grpo.scoring import RewardFunction, reward_function_name, reward_metrics
-from runtime.grpo.seeding import seed_everything, seeded_generator
+from runtime.grpo.seeding import seed_everything
 from runtime.grpo.sharding import ShardedBase, load_sharded_policy
 from runtime.grpo.trainer_events import TrainingEvents
 from runtime.grpo.trainer_setup import (

@@ -21,7 +21,7 @@ from torch.distributed.tensor import DTensor  # noqa: E402
 
 from rewrite import load  # noqa: E402
 from rewrite.presets import preset_config  # noqa: E402
-from runtime.grpo.random_weights import fill_rows  # noqa: E402
+from rewrite.random_weights import fill_rows  # noqa: E402
 from runtime.grpo.sharding import UnbuiltPreset  # noqa: E402
 from runtime.grpo.trainer import GRPOTrainer  # noqa: E402
 from tests.grpo.tiny_run import even_token_reward, tiny_config, toy_dataset  # noqa: E402

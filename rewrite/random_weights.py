@@ -1,4 +1,4 @@
-"""Random weights for a preset trained without a checkpoint (`--fsdp --preset`), drawn rows by rows.
+"""Random weights for a preset drawn tensor by tensor, rows by rows: `--fsdp --preset` and streaming MXFP4 builds.
 
 Each floating tensor is cut along dim 0 into chunks of `rows_per_chunk(shape)` rows (about `CHUNK_ELEMENTS`
 elements) and chunk c of tensor NAME is drawn from a generator seeded by (`PRESET_SEED`, NAME, c) on the process's
@@ -18,15 +18,15 @@ import math
 
 import torch
 
-from rewrite.presets import PRESET_SEED
-from runtime.grpo.seeding import seeded_generator
+from .presets import PRESET_SEED
+from .seeds import seeded_generator
 
 CHUNK_ELEMENTS = 1 << 24  # 32 MiB of bf16: what a process may draw beyond its own rows, twice
 NORMAL, ONES, ZEROS = "normal", "ones", "zeros"
 # (name suffix, value): the first rule whose suffix ends the tensor's name applies.
 RULES = (("norm.weight", ONES), ("router.bias", NORMAL), ("bias", ZEROS), ("", NORMAL))
-DESCRIPTION = (f"RMSNorm weights 1, biases 0 but the router's, else normal(0, initializer_range), drawn per "
-               f"({PRESET_SEED}, tensor name, chunk of rows): runtime.grpo.random_weights")
+DESCRIPTION = ("RMSNorm weights 1, biases 0 but the router's, else normal(0, initializer_range), drawn per "
+               f"({PRESET_SEED}, tensor name, chunk of rows): rewrite.random_weights")
 
 
 def rows_per_chunk(shape: torch.Size) -> int:
