@@ -17,7 +17,7 @@ from .errors import CheckpointError
 from .manifest import GRAPH_TENSORS_NAME, MODULE_NAME, check_compatible, file_digest, read_manifest
 from .module_roles import ModuleRoles
 from .spec import GraphSpec
-from .tensor_files import TensorFiles, transformers_weight_files
+from .tensor_files import WEIGHTS_INDEX_FILE, TensorFiles, transformers_weight_files
 
 REBUILD = "rebuild the checkpoint with `rewrite build`"
 
@@ -38,7 +38,8 @@ class CheckpointDirectory:
         return (self.path / MODULE_NAME).read_text()
 
     def check_files(self, verify_checksums: bool = True) -> None:
-        """Every file the manifest lists is there with its size (and, with `verify_checksums`, its sha256)."""
+        """Every file the manifest lists is there with its size (and, with `verify_checksums`, its sha256), and every
+        file the loader reads is among them."""
         for name, expected in self.manifest["files"].items():
             path = self.path / name
             if not path.is_file():
@@ -51,6 +52,14 @@ class CheckpointDirectory:
                 )
             if verify_checksums and file_digest(path)["sha256"] != expected["sha256"]:
                 raise CheckpointError(f"{path} is corrupt (sha256 differs from the manifest); {REBUILD}")
+        read = [MODULE_NAME, GRAPH_TENSORS_NAME, *(path.name for path in transformers_weight_files(self.path, REBUILD)),
+                *([WEIGHTS_INDEX_FILE] if (self.path / WEIGHTS_INDEX_FILE).is_file() else [])]
+        unlisted = [name for name in read if name not in self.manifest["files"]]
+        if unlisted:
+            raise CheckpointError(
+                f"{self.path}'s manifest does not list {', '.join(unlisted)}, which loading reads, so it cannot be "
+                f"checked; {REBUILD}"
+            )
 
     def tensor_names(self) -> list[str]:
         """Every tensor the module is built from, transformers' weights first."""

@@ -49,6 +49,9 @@ MALFORMED = {
     "a digest that is not sha256": (
         lambda d: edit_json(d / "manifest.json", lambda m: m["files"]["module.py"].update(sha256="abc")),
         "files.module.py.sha256 is not a sha256 hex digest"),
+    "a file it reads left out of the list": (
+        lambda d: edit_json(d / "manifest.json", lambda m: m["files"].pop("module.py")),
+        "manifest does not list module.py, which loading reads"),
     "format 1 (before module roles)": (
         lambda d: edit_json(d / "manifest.json", lambda m: m.update(format_version=1)),
         "format version 1 is not supported by this gpt-oss-rewrite .reads version 2.; rebuild it"),
