@@ -100,6 +100,16 @@ def matmul_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
     return [dict(row) for _ in range(MATMUL_PROMPTS)]
 
 
+TOY_TASK_DEFAULTS = {
+    "lr_scheduler_type": "constant",
+    "lora_dropout": 0.0,
+    "gradient_checkpointing": False,
+    "logging_steps": 10,
+    "save_steps": 10,
+}
+"""What the token-id toy tasks share: a constant learning rate, adapters without dropout, no checkpointing (the
+tiny model's activations are small), and a log and a checkpoint every 10 steps."""
+
 TASKS: dict[str, Task] = {
     "target-token": Task(
         name="target-token",
@@ -107,18 +117,14 @@ TASKS: dict[str, Task] = {
         build_dataset=target_token_dataset,
         make_reward_funcs=lambda: (target_token_reward,),
         config_defaults={
+            **TOY_TASK_DEFAULTS,
             "learning_rate": 2e-2,
-            "lr_scheduler_type": "constant",
             "scale_rewards": "batch",
             "per_device_train_batch_size": 32,
             "num_generations": 8,
             "max_completion_length": 16,
             "lora_r": 8,
             "lora_alpha": 16,
-            "lora_dropout": 0.0,
-            "gradient_checkpointing": False,
-            "logging_steps": 10,
-            "save_steps": 10,
             "save_total_limit": 2,
         },
     ),
@@ -128,17 +134,13 @@ TASKS: dict[str, Task] = {
         build_dataset=target_token_dataset,
         make_reward_funcs=lambda: (even_token_reward,),
         config_defaults={
+            **TOY_TASK_DEFAULTS,
             "learning_rate": 1e-2,
-            "lr_scheduler_type": "constant",
             "per_device_train_batch_size": 8,
             "num_generations": 4,
             "max_completion_length": 8,
             "lora_r": 4,
             "lora_alpha": 8,
-            "lora_dropout": 0.0,
-            "gradient_checkpointing": False,
-            "logging_steps": 10,
-            "save_steps": 10,
         },
     ),
     "matmul": Task(

@@ -5,8 +5,9 @@ import warnings
 
 import pytest
 
-from runtime.grpo import GRPOConfig, GRPOConfigError
+from runtime.grpo import GRPOConfig
 from runtime.grpo.trl_fields import IGNORED, REFUSED
+from tests.grpo.config_refusal import config_refusal
 
 
 @pytest.mark.parametrize(
@@ -42,15 +43,11 @@ from runtime.grpo.trl_fields import IGNORED, REFUSED
     ],
 )
 def test_fields_we_cannot_honour_are_refused_by_name(overrides, message):
-    with pytest.raises(GRPOConfigError) as refusal:
-        GRPOConfig(**overrides)
-    assert message in str(refusal.value)
+    assert message in config_refusal(**overrides)
 
 
 def test_every_refused_and_unknown_argument_is_reported_at_once():
-    with pytest.raises(GRPOConfigError) as refusal:
-        GRPOConfig(use_vllm=True, learnig_rate=1e-5, torch_compile=True)
-    message = str(refusal.value)
+    message = config_refusal(use_vllm=True, learnig_rate=1e-5, torch_compile=True)
     assert message.startswith("Invalid GRPOConfig:\n  - use_vllm=True")
     assert "'learnig_rate'" in message and "torch_compile=True" in message
 
