@@ -1,9 +1,10 @@
 """Triton kernels for gpt-oss experts when each expert sees few tokens (decoding): bandwidth-bound grouped GEMV.
 
 The (token, expert) pairs are laid out in expert-sorted *slots*, each expert's run padded to a multiple of
-BLOCK_M, so that one program block holds rows of one expert only (`ExpertSlots`). A program reads its expert's
-weight tile once for all its rows; blocks past the used slots exit at once. Shapes are static for a given
-number of tokens, so the kernels replay inside CUDA graphs.
+BLOCK_M, so that one program block holds rows of one expert only. A program reads its expert's weight tile once
+for all its rows; blocks past the used slots exit at once. Shapes are static for a given number of tokens, so the
+kernels replay inside CUDA graphs. What the decode kernels share around their products (slots, activation, stores,
+launch) is in `slot_tiles` and `slot_launch`.
 
 - `gate_up_activation`: slots -> clamped SwiGLU(hidden[token] @ gate_up_proj[e] + bias[e]), [slots, I] in the
   weights' dtype; the gate/up columns are interleaved as transformers stores them and split in registers.
@@ -18,7 +19,9 @@ import torch
 import triton
 import triton.language as tl
 
-BLOCK_M = 16
+from runtime.ops import slot_tiles
+from runtime.ops.slot_launch import BLOCK_M as BLOCK_M  # re-exported: callers' expert_slots(..., BLOCK_M)
+from runtime.ops.slot_launch import down_output, gate_up_output, launch_down_kernel, launch_gate_up_kernel
 
 
 @triton.jit
@@ -41,25 +44,6 @@ def _expert_product(
 
 
 @triton.jit
-def block_pairs(slot_pair_ptr, num_pairs, BLOCK_M: tl.constexpr):
-    """(slots, pairs, valid) of this program's block of BLOCK_M slots: the pair in each slot, and whether it holds
-    one (padding slots hold num_pairs)."""
-    slots = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
-    pairs = tl.load(slot_pair_ptr + slots)
-    return slots, pairs, pairs < num_pairs
-
-
-@triton.jit
-def clamped_swiglu_tile(gate_up, alpha, limit, BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr):
-    """gpt-oss's activation of a float32 [BLOCK_M, 2 * BLOCK_N] tile of interleaved gate/up columns -> [BLOCK_M,
-    BLOCK_N]."""
-    gate, up = tl.split(tl.reshape(gate_up, (BLOCK_M, BLOCK_N, 2)))
-    gate = tl.minimum(gate, limit)
-    up = tl.minimum(tl.maximum(up, -limit), limit)
-    return (up + 1.0) * (gate * tl.sigmoid(gate * alpha))
-
-
-@triton.jit
 def _gate_up_kernel(
     hidden_ptr, weight_ptr, bias_ptr, out_ptr, slot_pair_ptr, block_expert_ptr,
     num_pairs, top_k: tl.constexpr, hidden_size: tl.constexpr, intermediate_size: tl.constexpr,
@@ -67,22 +51,17 @@ def _gate_up_kernel(
     alpha, limit,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
 ):
-    expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
+    expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
         return
-    slots, pairs, valid = block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
-    tokens = (pairs // top_k).to(tl.int64)
-    columns = tl.program_id(1) * 2 * BLOCK_N + tl.arange(0, 2 * BLOCK_N)
-    columns_ok = columns < 2 * intermediate_size
+    slots, tokens, valid = slot_tiles.block_tokens(slot_pair_ptr, num_pairs, top_k, BLOCK_M)
+    columns, columns_ok = slot_tiles.tile_columns(2 * BLOCK_N, 2 * intermediate_size)
     accumulator = _expert_product(
         hidden_ptr, tokens, stride_hidden, valid, weight_ptr + expert * stride_weight_expert, stride_weight_row,
         bias_ptr + expert * stride_bias, columns, columns_ok, hidden_size, BLOCK_M, 2 * BLOCK_N, BLOCK_K,
     )
-    activated = clamped_swiglu_tile(accumulator, alpha, limit, BLOCK_M, BLOCK_N)
-    out_columns = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    tl.store(out_ptr + slots[:, None].to(tl.int64) * stride_out + out_columns[None, :],
-             activated.to(out_ptr.dtype.element_ty),
-             mask=valid[:, None] & (out_columns < intermediate_size)[None, :])
+    slot_tiles.store_activated(out_ptr, slots, valid, stride_out, accumulator, alpha, limit, intermediate_size,
+                               BLOCK_M, BLOCK_N)
 
 
 @triton.jit
@@ -92,21 +71,17 @@ def _down_kernel(
     stride_activated, stride_weight_expert, stride_weight_row, stride_bias, stride_out,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
 ):
-    expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
+    expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
         return
-    slots, pairs, valid = block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
-    columns = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    columns_ok = columns < hidden_size
+    slots, pairs, valid = slot_tiles.block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
+    columns, columns_ok = slot_tiles.tile_columns(BLOCK_N, hidden_size)
     accumulator = _expert_product(
         activated_ptr, slots.to(tl.int64), stride_activated, valid, weight_ptr + expert * stride_weight_expert,
         stride_weight_row, bias_ptr + expert * stride_bias, columns, columns_ok, intermediate_size, BLOCK_M, BLOCK_N,
         BLOCK_K,
     )
-    routing_weight = tl.load(routing_weight_ptr + pairs, mask=valid, other=0.0).to(tl.float32)
-    result = accumulator * routing_weight[:, None]
-    tl.store(out_ptr + pairs[:, None].to(tl.int64) * stride_out + columns[None, :], result,
-             mask=valid[:, None] & columns_ok[None, :])
+    slot_tiles.store_weighted(out_ptr, pairs, valid, stride_out, accumulator, columns, columns_ok, routing_weight_ptr)
 
 
 def launch_config(n: int) -> dict:
@@ -117,43 +92,32 @@ def launch_config(n: int) -> dict:
 
 def launch_gate_up(hidden_states, gate_up_proj, gate_up_proj_bias, slot_pair, block_expert, top_k, alpha, limit,
                    config: dict) -> torch.Tensor:
-    hidden_size, intermediate_size = gate_up_proj.shape[1], gate_up_proj.shape[2] // 2
-    out = hidden_states.new_empty(slot_pair.shape[0], intermediate_size)
-    grid = (block_expert.shape[0], triton.cdiv(intermediate_size, config["BLOCK_N"]))
-    _gate_up_kernel[grid](
-        hidden_states, gate_up_proj, gate_up_proj_bias, out, slot_pair, block_expert,
-        hidden_states.shape[0] * top_k, top_k, hidden_size, intermediate_size,
-        hidden_states.stride(0), gate_up_proj.stride(0), gate_up_proj.stride(1), gate_up_proj_bias.stride(0),
-        out.stride(0), alpha, limit, BLOCK_M=BLOCK_M, **config,
+    intermediate_size = gate_up_proj.shape[2] // 2
+    return launch_gate_up_kernel(
+        _gate_up_kernel, hidden_states, slot_pair, block_expert, top_k, alpha, limit, intermediate_size,
+        triton.cdiv(intermediate_size, config["BLOCK_N"]), weight_ptr=gate_up_proj, bias_ptr=gate_up_proj_bias,
+        hidden_size=gate_up_proj.shape[1], stride_hidden=hidden_states.stride(0),
+        stride_weight_expert=gate_up_proj.stride(0), stride_weight_row=gate_up_proj.stride(1),
+        stride_bias=gate_up_proj_bias.stride(0), **config,
     )
-    return out
 
 
 def launch_down(activated, down_proj, down_proj_bias, routing_weights, slot_pair, block_expert,
                 config: dict) -> torch.Tensor:
-    num_pairs = routing_weights.numel()
-    intermediate_size, hidden_size = down_proj.shape[1], down_proj.shape[2]
-    out = activated.new_empty(num_pairs, hidden_size, dtype=torch.float32)
-    grid = (block_expert.shape[0], triton.cdiv(hidden_size, config["BLOCK_N"]))
-    _down_kernel[grid](
-        activated, down_proj, down_proj_bias, routing_weights.reshape(-1), out, slot_pair, block_expert,
-        num_pairs, intermediate_size, hidden_size,
-        activated.stride(0), down_proj.stride(0), down_proj.stride(1), down_proj_bias.stride(0), out.stride(0),
-        BLOCK_M=BLOCK_M, **config,
+    hidden_size = down_proj.shape[2]
+    return launch_down_kernel(
+        _down_kernel, activated, routing_weights, slot_pair, block_expert, hidden_size,
+        triton.cdiv(hidden_size, config["BLOCK_N"]), weight_ptr=down_proj, bias_ptr=down_proj_bias,
+        intermediate_size=down_proj.shape[1], stride_activated=activated.stride(0),
+        stride_weight_expert=down_proj.stride(0), stride_weight_row=down_proj.stride(1),
+        stride_bias=down_proj_bias.stride(0), **config,
     )
-    return out
 
 
 @torch.library.custom_op("gpt_oss_rewrite_runtime::expert_gate_up_activation", mutates_args=())
 def gate_up_activation(
-    hidden_states: torch.Tensor,
-    gate_up_proj: torch.Tensor,
-    gate_up_proj_bias: torch.Tensor,
-    slot_pair: torch.Tensor,
-    block_expert: torch.Tensor,
-    top_k: int,
-    alpha: float,
-    limit: float,
+    hidden_states: torch.Tensor, gate_up_proj: torch.Tensor, gate_up_proj_bias: torch.Tensor, slot_pair: torch.Tensor,
+    block_expert: torch.Tensor, top_k: int, alpha: float, limit: float,
 ) -> torch.Tensor:
     return launch_gate_up(hidden_states, gate_up_proj, gate_up_proj_bias, slot_pair, block_expert, top_k, alpha,
                           limit, launch_config(gate_up_proj.shape[2] // 2))
@@ -161,17 +125,13 @@ def gate_up_activation(
 
 @gate_up_activation.register_fake
 def _(hidden_states, gate_up_proj, gate_up_proj_bias, slot_pair, block_expert, top_k, alpha, limit):
-    return hidden_states.new_empty(slot_pair.shape[0], gate_up_proj.shape[2] // 2)
+    return gate_up_output(hidden_states, slot_pair, gate_up_proj.shape[2] // 2)
 
 
 @torch.library.custom_op("gpt_oss_rewrite_runtime::expert_down_weighted", mutates_args=())
 def down_weighted(
-    activated: torch.Tensor,
-    down_proj: torch.Tensor,
-    down_proj_bias: torch.Tensor,
-    routing_weights: torch.Tensor,
-    slot_pair: torch.Tensor,
-    block_expert: torch.Tensor,
+    activated: torch.Tensor, down_proj: torch.Tensor, down_proj_bias: torch.Tensor, routing_weights: torch.Tensor,
+    slot_pair: torch.Tensor, block_expert: torch.Tensor,
 ) -> torch.Tensor:
     return launch_down(activated, down_proj, down_proj_bias, routing_weights, slot_pair, block_expert,
                        launch_config(down_proj.shape[2]))
@@ -179,4 +139,4 @@ def down_weighted(
 
 @down_weighted.register_fake
 def _(activated, down_proj, down_proj_bias, routing_weights, slot_pair, block_expert):
-    return activated.new_empty(routing_weights.numel(), down_proj.shape[2], dtype=torch.float32)
+    return down_output(activated, routing_weights, down_proj.shape[2])

@@ -57,14 +57,8 @@ class Routing:
 
 
 def grouped_forward(
-    hidden_states: torch.Tensor,
-    routing: Routing,
-    gate_up_proj: torch.Tensor,
-    gate_up_proj_bias: torch.Tensor,
-    down_proj: torch.Tensor,
-    down_proj_bias: torch.Tensor,
-    alpha: float,
-    limit: float,
+    hidden_states: torch.Tensor, routing: Routing, gate_up_proj: torch.Tensor, gate_up_proj_bias: torch.Tensor,
+    down_proj: torch.Tensor, down_proj_bias: torch.Tensor, alpha: float, limit: float,
 ) -> torch.Tensor:
     """[T, H] experts output with two grouped matmuls over all experts' 3-D weights."""
     inputs = hidden_states[routing.token_of_pair]
@@ -121,15 +115,9 @@ def expert_slots(router_indices: torch.Tensor, num_experts: int, block_m: int) -
 
 
 def kernel_forward(
-    hidden_states: torch.Tensor,
-    router_indices: torch.Tensor,
-    routing_weights: torch.Tensor,
-    gate_up_proj: torch.Tensor,
-    gate_up_proj_bias: torch.Tensor,
-    down_proj: torch.Tensor,
-    down_proj_bias: torch.Tensor,
-    alpha: float,
-    limit: float,
+    hidden_states: torch.Tensor, router_indices: torch.Tensor, routing_weights: torch.Tensor,
+    gate_up_proj: torch.Tensor, gate_up_proj_bias: torch.Tensor, down_proj: torch.Tensor, down_proj_bias: torch.Tensor,
+    alpha: float, limit: float,
 ) -> torch.Tensor:
     """[T, H] experts output with the Triton kernels of `expert_kernels` (CUDA, no autograd)."""
     kernels = expert_kernels
@@ -192,13 +180,8 @@ class GroupedExperts(torch.nn.Module):
     is_transposed = True
 
     def __init__(
-        self,
-        gate_up_proj: torch.Tensor,
-        gate_up_proj_bias: torch.Tensor,
-        down_proj: torch.Tensor,
-        down_proj_bias: torch.Tensor,
-        alpha: float,
-        limit: float,
+        self, gate_up_proj: torch.Tensor, gate_up_proj_bias: torch.Tensor, down_proj: torch.Tensor,
+        down_proj_bias: torch.Tensor, alpha: float, limit: float,
     ) -> None:
         super().__init__()
         self.num_experts = gate_up_proj.shape[0]

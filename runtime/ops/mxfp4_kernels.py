@@ -22,8 +22,10 @@ import triton
 import triton.language as tl
 
 from rewrite.errors import InputError
-from runtime.ops.expert_kernels import BLOCK_M, block_pairs, clamped_swiglu_tile
+from runtime.ops import slot_tiles
 from runtime.ops.mxfp4_tiles import GROUP_SIZE, dequantized_tile
+from runtime.ops.slot_launch import BLOCK_M as BLOCK_M  # re-exported: callers' expert_slots(..., BLOCK_M)
+from runtime.ops.slot_launch import down_output, gate_up_output, launch_down_kernel, launch_gate_up_kernel
 
 
 @triton.jit
@@ -53,24 +55,19 @@ def _gate_up_kernel(
     stride_hidden_row, stride_hidden_column, stride_bias, stride_out, alpha, limit,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUPS: tl.constexpr,
 ):
-    expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
+    expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
         return
-    slots, pairs, valid = block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
-    tokens = (pairs // top_k).to(tl.int64)
-    columns = tl.program_id(1) * 2 * BLOCK_N + tl.arange(0, 2 * BLOCK_N)
-    columns_ok = columns < 2 * intermediate_size
     expert_rows = expert * 2 * intermediate_size
+    slots, tokens, valid = slot_tiles.block_tokens(slot_pair_ptr, num_pairs, top_k, BLOCK_M)
+    columns, columns_ok = slot_tiles.tile_columns(2 * BLOCK_N, 2 * intermediate_size)
     accumulator = _packed_expert_product(
         hidden_ptr, tokens, stride_hidden_row, stride_hidden_column, valid,
         blocks_ptr + expert_rows * (hidden_size // 2), scales_ptr + expert_rows * (hidden_size // 32),
         bias_ptr + expert * stride_bias, columns, columns_ok, hidden_size, BLOCK_M, 2 * BLOCK_N, GROUPS,
     )
-    activated = clamped_swiglu_tile(accumulator, alpha, limit, BLOCK_M, BLOCK_N)
-    out_columns = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    tl.store(out_ptr + slots[:, None].to(tl.int64) * stride_out + out_columns[None, :],
-             activated.to(out_ptr.dtype.element_ty),
-             mask=valid[:, None] & (out_columns < intermediate_size)[None, :])
+    slot_tiles.store_activated(out_ptr, slots, valid, stride_out, accumulator, alpha, limit, intermediate_size,
+                               BLOCK_M, BLOCK_N)
 
 
 @triton.jit
@@ -80,21 +77,18 @@ def _down_kernel(
     stride_activated_row, stride_activated_column, stride_bias, stride_out,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUPS: tl.constexpr,
 ):
-    expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
+    expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
         return
-    slots, pairs, valid = block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
-    columns = tl.program_id(1) * BLOCK_N + tl.arange(0, BLOCK_N)
-    columns_ok = columns < hidden_size
     expert_rows = expert * hidden_size
+    slots, pairs, valid = slot_tiles.block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
+    columns, columns_ok = slot_tiles.tile_columns(BLOCK_N, hidden_size)
     accumulator = _packed_expert_product(
         activated_ptr, slots.to(tl.int64), stride_activated_row, stride_activated_column, valid,
         blocks_ptr + expert_rows * (intermediate_size // 2), scales_ptr + expert_rows * (intermediate_size // 32),
         bias_ptr + expert * stride_bias, columns, columns_ok, intermediate_size, BLOCK_M, BLOCK_N, GROUPS,
     )
-    routing_weight = tl.load(routing_weight_ptr + pairs, mask=valid, other=0.0).to(tl.float32)
-    tl.store(out_ptr + pairs[:, None].to(tl.int64) * stride_out + columns[None, :],
-             accumulator * routing_weight[:, None], mask=valid[:, None] & columns_ok[None, :])
+    slot_tiles.store_weighted(out_ptr, pairs, valid, stride_out, accumulator, columns, columns_ok, routing_weight_ptr)
 
 
 def check_packed(blocks: torch.Tensor, scales: torch.Tensor, inner_size: int, what: str) -> None:
@@ -124,44 +118,30 @@ def launch_gate_up(hidden_states, blocks, scales, bias, slot_pair, block_expert,
                    config: dict) -> torch.Tensor:
     hidden_size, intermediate_size = hidden_states.shape[1], blocks.shape[1] // 2
     check_packed(blocks, scales, hidden_size, "mxfp4_gate_up_activation")
-    out = hidden_states.new_empty(slot_pair.shape[0], intermediate_size)
-    grid = (block_expert.shape[0], triton.cdiv(intermediate_size, config["BLOCK_N"]))
-    _gate_up_kernel[grid](
-        hidden_states, blocks, scales, bias, out, slot_pair, block_expert,
-        hidden_states.shape[0] * top_k, top_k, hidden_size, intermediate_size,
-        hidden_states.stride(0), hidden_states.stride(1), bias.stride(0), out.stride(0), alpha, limit,
-        BLOCK_M=BLOCK_M, **config,
+    return launch_gate_up_kernel(
+        _gate_up_kernel, hidden_states, slot_pair, block_expert, top_k, alpha, limit, intermediate_size,
+        triton.cdiv(intermediate_size, config["BLOCK_N"]), blocks_ptr=blocks, scales_ptr=scales, bias_ptr=bias,
+        hidden_size=hidden_size, stride_hidden_row=hidden_states.stride(0),
+        stride_hidden_column=hidden_states.stride(1), stride_bias=bias.stride(0), **config,
     )
-    return out
 
 
 def launch_down(activated, blocks, scales, bias, routing_weights, slot_pair, block_expert,
                 config: dict) -> torch.Tensor:
-    num_pairs = routing_weights.numel()
     intermediate_size, hidden_size = activated.shape[1], blocks.shape[1]
     check_packed(blocks, scales, intermediate_size, "mxfp4_down_weighted")
-    out = activated.new_empty(num_pairs, hidden_size, dtype=torch.float32)
-    grid = (block_expert.shape[0], triton.cdiv(hidden_size, config["BLOCK_N"]))
-    _down_kernel[grid](
-        activated, blocks, scales, bias, routing_weights.reshape(-1), out, slot_pair, block_expert,
-        num_pairs, intermediate_size, hidden_size,
-        activated.stride(0), activated.stride(1), bias.stride(0), out.stride(0),
-        BLOCK_M=BLOCK_M, **config,
+    return launch_down_kernel(
+        _down_kernel, activated, routing_weights, slot_pair, block_expert, hidden_size,
+        triton.cdiv(hidden_size, config["BLOCK_N"]), blocks_ptr=blocks, scales_ptr=scales, bias_ptr=bias,
+        intermediate_size=intermediate_size, stride_activated_row=activated.stride(0),
+        stride_activated_column=activated.stride(1), stride_bias=bias.stride(0), **config,
     )
-    return out
 
 
 @torch.library.custom_op("gpt_oss_rewrite_runtime::mxfp4_gate_up_activation", mutates_args=())
 def mxfp4_gate_up_activation(
-    hidden_states: torch.Tensor,
-    blocks: torch.Tensor,
-    scales: torch.Tensor,
-    bias: torch.Tensor,
-    slot_pair: torch.Tensor,
-    block_expert: torch.Tensor,
-    top_k: int,
-    alpha: float,
-    limit: float,
+    hidden_states: torch.Tensor, blocks: torch.Tensor, scales: torch.Tensor, bias: torch.Tensor,
+    slot_pair: torch.Tensor, block_expert: torch.Tensor, top_k: int, alpha: float, limit: float,
 ) -> torch.Tensor:
     """[slots, I] in hidden's dtype: clamped SwiGLU(hidden[token] @ W[e].T + bias[e]) for the pair in each slot
     (rows of padding slots are left unwritten), from hidden [T, H], gate/up blocks, scales and bias [E, 2I], and
@@ -173,18 +153,13 @@ def mxfp4_gate_up_activation(
 @mxfp4_gate_up_activation.register_fake
 def _(hidden_states, blocks, scales, bias, slot_pair, block_expert, top_k, alpha, limit):
     check_packed(blocks, scales, hidden_states.shape[1], "mxfp4_gate_up_activation")
-    return hidden_states.new_empty(slot_pair.shape[0], blocks.shape[1] // 2)
+    return gate_up_output(hidden_states, slot_pair, blocks.shape[1] // 2)
 
 
 @torch.library.custom_op("gpt_oss_rewrite_runtime::mxfp4_down_weighted", mutates_args=())
 def mxfp4_down_weighted(
-    activated: torch.Tensor,
-    blocks: torch.Tensor,
-    scales: torch.Tensor,
-    bias: torch.Tensor,
-    routing_weights: torch.Tensor,
-    slot_pair: torch.Tensor,
-    block_expert: torch.Tensor,
+    activated: torch.Tensor, blocks: torch.Tensor, scales: torch.Tensor, bias: torch.Tensor,
+    routing_weights: torch.Tensor, slot_pair: torch.Tensor, block_expert: torch.Tensor,
 ) -> torch.Tensor:
     """[T * k, H] float32: (activated[slot] @ W[e].T + bias[e]) * routing weight, at row token * k + j of the pair
     in each used slot, from activated [slots, I], down blocks, scales and bias [E, H], routing_weights [T, k]."""
@@ -195,4 +170,4 @@ def mxfp4_down_weighted(
 @mxfp4_down_weighted.register_fake
 def _(activated, blocks, scales, bias, routing_weights, slot_pair, block_expert):
     check_packed(blocks, scales, activated.shape[1], "mxfp4_down_weighted")
-    return activated.new_empty(routing_weights.numel(), blocks.shape[1], dtype=torch.float32)
+    return down_output(activated, routing_weights, blocks.shape[1])

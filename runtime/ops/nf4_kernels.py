@@ -27,9 +27,10 @@ import torch
 import triton
 import triton.language as tl
 
-from runtime.ops.expert_kernels import BLOCK_M
+from runtime.ops import slot_tiles
 from runtime.ops.four_bit import NESTED_BLOCKSIZE
 from runtime.ops.grouped_experts import expert_slots
+from runtime.ops.slot_launch import BLOCK_M, down_output, gate_up_output, launch_down_kernel, launch_gate_up_kernel
 
 MAX_TILE_BYTES = 64
 MIN_TILE_BYTES = 16  # tl.dot takes at least 16 columns
@@ -155,13 +156,10 @@ def _gate_up_kernel(
     HALF_BLOCK: tl.constexpr, NESTED: tl.constexpr, NESTED_BLOCK: tl.constexpr,
     BLOCK_M: tl.constexpr, TILE: tl.constexpr, BLOCK_K: tl.constexpr,
 ):
-    expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
+    expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
         return
-    slots = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
-    pairs = tl.load(slot_pair_ptr + slots)
-    valid = pairs < num_pairs
-    tokens = (pairs // top_k).to(tl.int64)
+    slots, tokens, valid = slot_tiles.block_tokens(slot_pair_ptr, num_pairs, top_k, BLOCK_M)
     column_start = tl.program_id(1) * TILE  # a row of gate_up holds 2I values, I bytes: byte j is column j's gate/up
     gate, up = _packed_product(
         hidden_ptr, tokens, stride_hidden, valid, codes_ptr + expert * stride_codes,
@@ -171,11 +169,10 @@ def _gate_up_kernel(
     )
     columns = column_start + tl.arange(0, TILE)
     bias = bias_ptr + expert * stride_bias + 2 * columns
-    gate = tl.minimum(gate + tl.load(bias).to(tl.float32)[None, :], limit)
-    up = tl.minimum(tl.maximum(up + tl.load(bias + 1).to(tl.float32)[None, :], -limit), limit)
-    activated = (up + 1.0) * (gate * tl.sigmoid(gate * alpha))
-    tl.store(out_ptr + slots[:, None].to(tl.int64) * stride_out + columns[None, :],
-             activated.to(out_ptr.dtype.element_ty), mask=valid[:, None])
+    activated = slot_tiles.clamped_swiglu(gate + tl.load(bias).to(tl.float32)[None, :],
+                                          up + tl.load(bias + 1).to(tl.float32)[None, :], alpha, limit)
+    tl.store(slot_tiles.row_pointers(out_ptr, slots, stride_out, columns), activated.to(out_ptr.dtype.element_ty),
+             mask=valid[:, None])
 
 
 @triton.jit
@@ -187,12 +184,10 @@ def _down_kernel(
     HALF_BLOCK: tl.constexpr, NESTED: tl.constexpr, NESTED_BLOCK: tl.constexpr,
     BLOCK_M: tl.constexpr, TILE: tl.constexpr, BLOCK_K: tl.constexpr,
 ):
-    expert = tl.load(block_expert_ptr + tl.program_id(0)).to(tl.int64)
+    expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
         return
-    slots = tl.program_id(0) * BLOCK_M + tl.arange(0, BLOCK_M)
-    pairs = tl.load(slot_pair_ptr + slots)
-    valid = pairs < num_pairs
+    slots, pairs, valid = slot_tiles.block_pairs(slot_pair_ptr, num_pairs, BLOCK_M)
     column_start = tl.program_id(1) * TILE
     even, odd = _packed_product(
         activated_ptr, slots.to(tl.int64), stride_activated, valid, codes_ptr + expert * stride_codes,
@@ -203,10 +198,10 @@ def _down_kernel(
     bias = bias_ptr + expert * stride_bias + 2 * (column_start + tl.arange(0, TILE))
     even += tl.load(bias).to(tl.float32)[None, :]
     odd += tl.load(bias + 1).to(tl.float32)[None, :]
-    routing_weight = tl.load(routing_weight_ptr + pairs, mask=valid, other=0.0).to(tl.float32)
+    routing_weight = slot_tiles.routing_weights_of(routing_weight_ptr, pairs, valid)
     result = tl.reshape(tl.join(even, odd), (BLOCK_M, 2 * TILE)) * routing_weight[:, None]
     columns = 2 * column_start + tl.arange(0, 2 * TILE)
-    tl.store(out_ptr + pairs[:, None].to(tl.int64) * stride_out + columns[None, :], result, mask=valid[:, None])
+    tl.store(slot_tiles.row_pointers(out_ptr, pairs, stride_out, columns), result, mask=valid[:, None])
 
 
 def launch_config() -> dict:
@@ -230,52 +225,33 @@ def _packed_arguments(codes, absmax, nested_absmax, offset, quant_map, nested_qu
 
 def launch_gate_up(hidden_states, codes, absmax, nested_absmax, offset, quant_map, nested_quant_map, blocksize,
                    bias, slot_pair, block_expert, top_k, alpha, limit, config: dict) -> torch.Tensor:
-    hidden_size, intermediate_size = hidden_states.shape[1], bias.shape[1] // 2
+    intermediate_size = bias.shape[1] // 2
     tile = tile_bytes(2 * intermediate_size, blocksize)
-    out = hidden_states.new_empty(slot_pair.shape[0], intermediate_size)
-    grid = (block_expert.shape[0], intermediate_size // tile)
-    _gate_up_kernel[grid](
-        hidden_ptr=hidden_states, bias_ptr=bias, out_ptr=out, slot_pair_ptr=slot_pair, block_expert_ptr=block_expert,
-        num_pairs=hidden_states.shape[0] * top_k, top_k=top_k, hidden_size=hidden_size,
-        intermediate_size=intermediate_size, stride_hidden=hidden_states.stride(0), stride_bias=bias.stride(0),
-        stride_out=out.stride(0), alpha=alpha, limit=limit, BLOCK_M=BLOCK_M, TILE=tile,
+    return launch_gate_up_kernel(
+        _gate_up_kernel, hidden_states, slot_pair, block_expert, top_k, alpha, limit, intermediate_size,
+        intermediate_size // tile, bias_ptr=bias, hidden_size=hidden_states.shape[1],
+        stride_hidden=hidden_states.stride(0), stride_bias=bias.stride(0), TILE=tile,
         **_packed_arguments(codes, absmax, nested_absmax, offset, quant_map, nested_quant_map, blocksize), **config,
     )
-    return out
 
 
 def launch_down(activated, codes, absmax, nested_absmax, offset, quant_map, nested_quant_map, blocksize, bias,
                 routing_weights, slot_pair, block_expert, config: dict) -> torch.Tensor:
-    num_pairs, (intermediate_size, hidden_size) = routing_weights.numel(), (activated.shape[1], bias.shape[1])
+    hidden_size = bias.shape[1]
     tile = tile_bytes(hidden_size, blocksize)
-    out = activated.new_empty(num_pairs, hidden_size, dtype=torch.float32)
-    grid = (block_expert.shape[0], hidden_size // 2 // tile)
-    _down_kernel[grid](
-        activated_ptr=activated, bias_ptr=bias, routing_weight_ptr=routing_weights.reshape(-1), out_ptr=out,
-        slot_pair_ptr=slot_pair, block_expert_ptr=block_expert, num_pairs=num_pairs,
-        intermediate_size=intermediate_size, hidden_size=hidden_size, stride_activated=activated.stride(0),
-        stride_bias=bias.stride(0), stride_out=out.stride(0), BLOCK_M=BLOCK_M, TILE=tile,
+    return launch_down_kernel(
+        _down_kernel, activated, routing_weights, slot_pair, block_expert, hidden_size, hidden_size // 2 // tile,
+        bias_ptr=bias, intermediate_size=activated.shape[1], stride_activated=activated.stride(0),
+        stride_bias=bias.stride(0), TILE=tile,
         **_packed_arguments(codes, absmax, nested_absmax, offset, quant_map, nested_quant_map, blocksize), **config,
     )
-    return out
 
 
 @torch.library.custom_op("gpt_oss_rewrite_runtime::nf4_gate_up_activation", mutates_args=())
 def nf4_gate_up_activation(
-    hidden_states: torch.Tensor,
-    codes: torch.Tensor,
-    absmax: torch.Tensor,
-    nested_absmax: torch.Tensor | None,
-    offset: torch.Tensor | None,
-    quant_map: torch.Tensor,
-    nested_quant_map: torch.Tensor | None,
-    blocksize: int,
-    bias: torch.Tensor,
-    slot_pair: torch.Tensor,
-    block_expert: torch.Tensor,
-    top_k: int,
-    alpha: float,
-    limit: float,
+    hidden_states: torch.Tensor, codes: torch.Tensor, absmax: torch.Tensor, nested_absmax: torch.Tensor | None,
+    offset: torch.Tensor | None, quant_map: torch.Tensor, nested_quant_map: torch.Tensor | None, blocksize: int,
+    bias: torch.Tensor, slot_pair: torch.Tensor, block_expert: torch.Tensor, top_k: int, alpha: float, limit: float,
 ) -> torch.Tensor:
     return launch_gate_up(hidden_states, codes, absmax, nested_absmax, offset, quant_map, nested_quant_map,
                           blocksize, bias, slot_pair, block_expert, top_k, alpha, limit, launch_config())
@@ -284,23 +260,14 @@ def nf4_gate_up_activation(
 @nf4_gate_up_activation.register_fake
 def _(hidden_states, codes, absmax, nested_absmax, offset, quant_map, nested_quant_map, blocksize, bias, slot_pair,
       block_expert, top_k, alpha, limit):
-    return hidden_states.new_empty(slot_pair.shape[0], bias.shape[1] // 2)
+    return gate_up_output(hidden_states, slot_pair, bias.shape[1] // 2)
 
 
 @torch.library.custom_op("gpt_oss_rewrite_runtime::nf4_down_weighted", mutates_args=())
 def nf4_down_weighted(
-    activated: torch.Tensor,
-    codes: torch.Tensor,
-    absmax: torch.Tensor,
-    nested_absmax: torch.Tensor | None,
-    offset: torch.Tensor | None,
-    quant_map: torch.Tensor,
-    nested_quant_map: torch.Tensor | None,
-    blocksize: int,
-    bias: torch.Tensor,
-    routing_weights: torch.Tensor,
-    slot_pair: torch.Tensor,
-    block_expert: torch.Tensor,
+    activated: torch.Tensor, codes: torch.Tensor, absmax: torch.Tensor, nested_absmax: torch.Tensor | None,
+    offset: torch.Tensor | None, quant_map: torch.Tensor, nested_quant_map: torch.Tensor | None, blocksize: int,
+    bias: torch.Tensor, routing_weights: torch.Tensor, slot_pair: torch.Tensor, block_expert: torch.Tensor,
 ) -> torch.Tensor:
     return launch_down(activated, codes, absmax, nested_absmax, offset, quant_map, nested_quant_map, blocksize, bias,
                        routing_weights, slot_pair, block_expert, launch_config())
@@ -309,4 +276,4 @@ def nf4_down_weighted(
 @nf4_down_weighted.register_fake
 def _(activated, codes, absmax, nested_absmax, offset, quant_map, nested_quant_map, blocksize, bias,
       routing_weights, slot_pair, block_expert):
-    return activated.new_empty(routing_weights.numel(), bias.shape[1], dtype=torch.float32)
+    return down_output(activated, routing_weights, bias.shape[1])

@@ -233,24 +233,13 @@ CHECKS = [
 ]
 
 
+@pytest.mark.parametrize("check", CHECKS, ids=lambda check: check.__name__.removeprefix("check_"))
 @pytest.mark.parametrize("device", DEVICES)
-def test_dequantized_tiles_equal_transformers_dequantization_bit_for_bit(device, request):
-    run_check(check_tiles_equal_transformers_dequantization_bit_for_bit, device, request)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_decode_kernels_equal_transformers_eager_experts_on_dequantized_weights(device, request):
-    run_check(check_decode_kernels_equal_transformers_experts, device, request)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_grouped_matmul_and_its_input_gradient_equal_dequantize_then_matmul(device, request):
-    run_check(check_grouped_matmul_and_its_input_grad_equal_dequantized_products, device, request)
-
-
-@pytest.mark.parametrize("device", DEVICES)
-def test_torch_compile_traces_the_decode_ops_and_the_grouped_matmul_backward(device, request):
-    run_check(check_compiled_graphs_trace_through_the_kernels, device, request)
+def test_the_kernels_hold(device, check, request):
+    """Each check: MXFP4 tiles bit for bit as transformers dequantizes them, the decode kernels as transformers'
+    eager experts, the grouped matmul and its input gradient as dequantize-then-matmul, and torch.compile tracing
+    through the ops."""
+    run_check(check, device, request)
 
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="gpt-oss-20b's shapes on CUDA")
