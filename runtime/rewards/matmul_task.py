@@ -47,17 +47,19 @@ def as_float_matrix(value: object) -> Matrix | None:
 
 
 def matrices_match(expected: Matrix, actual: object) -> bool:
-    """Same shape, and every entry within 1e-9 (relative or absolute) of the reference."""
+    """Same shape, and every entry within 1e-9 (relative or absolute) of the reference. The shape is
+    compared first, so that an answer far larger than the reference costs no more than the reference's
+    size to refuse."""
+    if type(actual) is not list or len(actual) != len(expected) or any(
+        type(row) is not list or len(row) != len(expected_row)
+        for row, expected_row in zip(actual, expected, strict=True)
+    ):
+        return False
     matrix = as_float_matrix(actual)
-    return (
-        matrix is not None
-        and len(matrix) == len(expected)
-        and all(len(row) == len(expected_row) for row, expected_row in zip(matrix, expected, strict=True))
-        and all(
-            math.isclose(value, expected_value, rel_tol=1e-9, abs_tol=1e-9)
-            for row, expected_row in zip(matrix, expected, strict=True)
-            for value, expected_value in zip(row, expected_row, strict=True)
-        )
+    return matrix is not None and all(
+        math.isclose(value, expected_value, rel_tol=1e-9, abs_tol=1e-9)
+        for row, expected_row in zip(matrix, expected, strict=True)
+        for value, expected_value in zip(row, expected_row, strict=True)
     )
 
 

@@ -4,9 +4,11 @@ bubblewrap gives the interpreter its own user, pid, mount, network, ipc, uts (an
 namespaces; it is pid 1 of its pid namespace (``--as-pid-1``: no other process to reap, and when it dies
 the kernel ends the namespace), in a new session, killed when bubblewrap dies (``--die-with-parent``). Its
 root is an empty tmpfs, made read-only once mounted, holding ``InterpreterView``'s read-only mounts, a
-minimal /dev, the runner script, and one private size-limited tmpfs at /tmp that is also its working
-directory. There is no /proc, no /etc, no network but an unconfigured loopback. The seccomp program from
-``startup_filter`` holds from the interpreter's first instruction.
+minimal /dev (read-only too: bubblewrap makes it a tmpfs as large as half the host's memory, where files
+would hold memory outside every limit; and without terminals, whose number the host shares out), the runner
+script, and one private size-limited tmpfs at /tmp that is also its working directory. There is no /proc,
+no /etc, no network but an unconfigured loopback. The seccomp program from ``startup_filter`` holds from the
+interpreter's first instruction.
 
 When the parent is root, bubblewrap itself runs as ``nobody`` with no supplementary groups, so that
 whatever the sandboxed code does, even outside its namespaces, it does as a user who owns nothing.
@@ -48,7 +50,8 @@ def bwrap_command(
     """The bubblewrap command line up to the interpreter's own arguments. ``runner_fd`` holds the runner
     script, ``seccomp_fd`` the BPF program, and bubblewrap writes its JSON information (``child-pid``: the
     interpreter's pid on the host) to ``info_fd``."""
-    command = [bwrap, "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--dev", "/dev"]
+    command = [bwrap, "--unshare-all", "--as-pid-1", "--die-with-parent", "--new-session", "--dev", "/dev",
+               "--tmpfs", "/dev/pts", "--remount-ro", "/dev/pts", "--remount-ro", "/dev"]
     for target, path in view.links:
         command += ["--symlink", target, path]
     for source, path in view.binds:

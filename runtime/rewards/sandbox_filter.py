@@ -5,7 +5,8 @@ that forbade ``execve`` would stop that very exec:
 
 - ``startup_filter()`` is handed to bubblewrap (``--add-seccomp-fd``) and holds from the interpreter's first
   instruction: no new processes or threads, no tracing or signalling, no mounts or namespaces, no sockets,
-  no kernel facilities that a computation has no use for (BPF, perf events, keyrings, io_uring, modules...).
+  no memory outside the limits (memfds, message queues), no kernel facilities that a computation has no use
+  for (BPF, perf events, keyrings, io_uring, modules...).
 - ``exec_filter()`` forbids ``execve``/``execveat``; the runner installs it itself once the interpreter has
   started, before any submitted code runs (the parent then checks the kernel's count of filters).
 
@@ -31,12 +32,16 @@ MOUNTS_AND_NAMESPACES = (
     "fsconfig", "fsmount", "fspick", "mount_setattr", "name_to_handle_at", "open_by_handle_at",
 )
 NETWORK = ("socket", "socketpair")
+UNCOUNTED_MEMORY = ("memfd_create", "memfd_secret", "msgget", "mq_open")
+"""Memory outside the address-space limit and the private tmpfs: memfds (64 open ones of the largest file size
+would hold another gigabyte) and message queues (System V's hold half a gigabyte per IPC namespace)."""
 KERNEL_FACILITIES = (
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "personality",
     "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init", "kexec_load", "kexec_file_load",
     "init_module", "finit_module", "delete_module", "reboot", "swapon", "swapoff", "acct", "quotactl",
     "quotactl_fd", "syslog", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex", "sethostname",
     "setdomainname", "iopl", "ioperm", "modify_ldt", "uselib", "vhangup", "lookup_dcookie", "nfsservctl",
+    "io_setup",  # one call takes every asynchronous I/O context of the host (fs.aio-max-nr) for the run
 )
 EXEC = ("execve", "execveat")
 MEMORY_PROTECTION = ("mmap", "mprotect", "pkey_mprotect")  # their third argument is the protection
@@ -50,7 +55,7 @@ TIOCSTI = 0x5412
 @functools.cache
 def startup_filter() -> bytes:
     """BPF program of everything the sandbox forbids except exec."""
-    syscalls = PROCESSES + OTHER_PROCESSES + MOUNTS_AND_NAMESPACES + NETWORK + KERNEL_FACILITIES
+    syscalls = PROCESSES + OTHER_PROCESSES + MOUNTS_AND_NAMESPACES + NETWORK + UNCOUNTED_MEMORY + KERNEL_FACILITIES
     return _program(syscalls, refuse_terminal_injection=True)
 
 

@@ -11,6 +11,7 @@ claim of what it returned: times are measured by the parent and outputs checked 
 
 from __future__ import annotations
 
+import itertools
 import json
 import secrets
 from collections.abc import Sequence
@@ -22,6 +23,7 @@ MAX_OUTPUT_DEPTH = 64
 """Nesting deeper than this is not plain data (the runner refuses to send it)."""
 MAX_ERROR_CHARACTERS = 1000
 REQUEST_ID_BITS = 63
+_PLAIN_TYPES = frozenset({list, int, float, bool, str, type(None)})
 _KEYS = {
     "armed": {"status"},
     "ready": {"status", "id"},
@@ -89,17 +91,17 @@ def parse_reply(line: bytes) -> Reply | None:
 
 def is_plain(value: object) -> bool:
     """Whether ``value`` is built of lists, ints, floats, bools, strings and None only, at most
-    ``MAX_OUTPUT_DEPTH`` deep."""
-    pending = [(value, 0)]
-    while pending:
-        item, depth = pending.pop()
-        if type(item) is list:
-            if depth >= MAX_OUTPUT_DEPTH:
-                return False
-            pending.extend((child, depth + 1) for child in item)
-        elif type(item) not in (int, float, bool, str, type(None)):
+    ``MAX_OUTPUT_DEPTH`` deep. Looks at one level of nesting at a time, its types in bulk: millions of empty
+    lists (a reply of a few megabytes) take the parent a fraction of a second, not seconds."""
+    level = [value]
+    for _ in range(MAX_OUTPUT_DEPTH + 1):
+        if not _PLAIN_TYPES.issuperset(map(type, level)):
             return False
-    return True
+        lists = [item for item in level if type(item) is list]
+        if not lists:
+            return True
+        level = list(itertools.chain.from_iterable(lists))
+    return False
 
 
 def _fresh_id() -> int:

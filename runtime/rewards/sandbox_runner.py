@@ -10,9 +10,10 @@ audit hook (the weak sandbox's only wall). Uses the standard library only. In or
 2. imports the allowlisted modules, lowers its resource limits (CPU, address space, file size, open files,
    no processes, no core files), installs the seccomp program (no exec), points 0, 1 and 2 at /dev/null
    (so that the submission's prints go nowhere), and installs the audit hook if asked;
-3. replies ``{"status": "armed"}``, reads ``{"id", "source", "entry_point"}``, executes the source under the
-   name ``"submission"`` (so ``if __name__ == "__main__":`` blocks do not run) with restricted builtins,
-   and replies ``{"id", "status": "ready"}``;
+3. replies ``{"status": "armed"}``, reads ``{"id", "source", "entry_point"}``, executes the source as the
+   module ``"submission"`` (so ``if __name__ == "__main__":`` blocks do not run), registered in
+   ``sys.modules`` as an imported module is (``dataclasses`` looks a class's module up there to read string
+   annotations), with restricted builtins, and replies ``{"id", "status": "ready"}``;
 4. for each request ``{"id", "arguments"}`` (arguments decoded afresh), calls the entry point and replies
    ``{"id", "status": "ok", "output": ...}``; exits when the parent closes the pipe.
 
@@ -25,10 +26,12 @@ an error.
 
 import builtins
 import importlib
+import itertools
 import json
 import os
 import resource
 import sys
+import types
 
 _BLOCKED_EVENT_PREFIXES = (
     "open", "os.", "subprocess.", "socket.", "ctypes.", "_thread.", "shutil.", "resource.", "signal.",
@@ -42,7 +45,9 @@ _REMOVED_BUILTINS = (
 _COMPILER_MODULES = ("unicodedata",)
 """Modules CPython imports by itself while compiling ordinary code (``unicodedata`` normalises non-ASCII
 identifiers): loaded at start-up, since once armed the sandbox maps no new native code."""
-_PLAIN_SCALARS = (int, float, bool, str, type(None))
+_SUBMISSION = "submission"
+_CONTAINERS = frozenset({list, tuple})
+_PLAIN_TYPES = _CONTAINERS | {int, float, bool, str, type(None)}
 _MAX_DEPTH = 64
 _OPEN_FILES = 64
 _PR_SET_NO_NEW_PRIVS = 38
@@ -120,8 +125,13 @@ def _restricted_builtins(modules):
     def limited_import(name, globals=None, locals=None, fromlist=(), level=0):
         if level != 0 or name not in modules:
             raise ImportError(f"module {name!r} is not allowed for this task")
+        if not fromlist:  # `import a.b` binds the package `a`, as Python's own import does
+            package = name.partition(".")[0]
+            if package not in modules:
+                raise ImportError(f"module {package!r} is not allowed for this task; import from {name!r}")
+            return modules[package]
         module = modules[name]
-        for attribute in fromlist or ():
+        for attribute in fromlist:
             if type(getattr(module, attribute, None)) is type(module):
                 raise ImportError(f"{name}.{attribute} is a module, which is not allowed for this task")
         return module
@@ -140,9 +150,11 @@ def _load(source, entry_point, modules):
         return None, {"status": "error", "error": f"{type(error).__name__}: {error}",
                       "line": getattr(error, "lineno", 0) or 0}
     try:
-        namespace = {"__name__": "submission", "__builtins__": _restricted_builtins(modules)}
-        exec(code, namespace)
-        entry = namespace.get(entry_point)
+        module = types.ModuleType(_SUBMISSION)
+        module.__builtins__ = _restricted_builtins(modules)
+        sys.modules[_SUBMISSION] = module
+        exec(code, module.__dict__)
+        entry = module.__dict__.get(entry_point)
         if callable(entry):
             return entry, None
         return None, {"status": "error", "line": 0,
@@ -153,24 +165,33 @@ def _load(source, entry_point, modules):
 
 def _call(entry, arguments, output_bytes):
     try:
-        return {"status": "ok", "output": _plain(entry(*arguments), [output_bytes // 2])}
+        output = entry(*arguments)
+        _check_plain(output, output_bytes // 2)
+        return {"status": "ok", "output": output}
     except BaseException as error:
         return _error_reply("call", error)
 
 
-def _plain(value, budget, depth=0):
-    """``value`` rebuilt from exact builtin types; raises TypeError for anything else, and for more items
-    than ``budget[0]`` (each takes at least two bytes of the reply, so more would exceed its limit anyway)."""
-    budget[0] -= 1
-    if budget[0] < 0:
-        raise TypeError("the result is larger than the sandbox's reply limit")
-    if depth > _MAX_DEPTH - 1:
+def _check_plain(value, budget):
+    """Raise TypeError unless ``value`` is built of exact builtin types (which JSON writes as they are, tuples
+    as lists), at most ``_MAX_DEPTH`` deep, of at most ``budget`` items (each takes at least two bytes of the
+    reply, so more would exceed its limit anyway). This runs inside the parent's timed window, so it looks at
+    one level of nesting at a time, its types in bulk: a program that answered the parent itself would skip
+    little."""
+    level = [value]
+    for _ in range(_MAX_DEPTH):
+        budget -= len(level)
+        if budget < 0:
+            raise TypeError("the result is larger than the sandbox's reply limit")
+        kinds = set(map(type, level))
+        odd = kinds - _PLAIN_TYPES
+        if odd:
+            raise TypeError(f"the result contains a {odd.pop().__name__!r}; return plain lists of floats")
+        if kinds.isdisjoint(_CONTAINERS):
+            return
+        level = list(itertools.chain.from_iterable(item for item in level if type(item) in _CONTAINERS))
+    if level:
         raise TypeError(f"the result is nested more than {_MAX_DEPTH} levels deep")
-    if type(value) in _PLAIN_SCALARS:
-        return value
-    if type(value) in (list, tuple):
-        return [_plain(item, budget, depth + 1) for item in value]
-    raise TypeError(f"the result contains a {type(value).__name__!r}; return plain lists of floats")
 
 
 def _error_reply(phase, error):

@@ -23,6 +23,9 @@ MAX_SOURCE_CHARS = 64 * 1024
 """Longest source analysed; honest solutions are a few kilobytes."""
 MAX_NESTING_DEPTH = 100
 """Deepest syntax tree analysed; honest code stays far below this, and CPython's compiler recurses on it."""
+MAX_FINDINGS_PER_RULE = 20
+"""Findings kept of each rule, the first by position: enough to read and fix the code, and a bound on what each
+remembered verdict holds (a program of one forbidden line repeated would otherwise give thousands)."""
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _CODING = re.compile(r"[ \t\f]*#[^\r\n]*?coding[:=][ \t]*([-\w.]+)")
@@ -34,9 +37,9 @@ def analyze_in_process(
 ) -> Verdict:
     """Run ``rules`` over ``source`` for a task that allows importing ``allowed_modules``.
 
-    Always returns a verdict, sorted by position: source that cannot be analysed yields one finding of
-    ``too-long``, ``encoding-declaration`` or ``syntax``. Blocks that never run in the sandbox (see
-    ``runtime.rewards.scopes``) are not looked at."""
+    Always returns a verdict, sorted by position, with the first ``MAX_FINDINGS_PER_RULE`` findings of each
+    rule: source that cannot be analysed yields one finding of ``too-long``, ``encoding-declaration`` or
+    ``syntax``. Blocks that never run in the sandbox (see ``runtime.rewards.scopes``) are not looked at."""
     parsed = parse_for_analysis(source)
     if isinstance(parsed, Finding):
         return Verdict((parsed,))
@@ -47,8 +50,8 @@ def analyze_in_process(
     for node in _nodes_that_run(parsed, scopes):
         for rule in active:
             rule.visit(node)
-    findings = [finding for rule in active for finding in rule.findings]
-    return Verdict(tuple(sorted(findings, key=lambda finding: (finding.line, finding.column))))
+    by_position = [sorted(rule.findings, key=_position)[:MAX_FINDINGS_PER_RULE] for rule in active]
+    return Verdict(tuple(sorted((finding for findings in by_position for finding in findings), key=_position)))
 
 
 def parse_for_analysis(source: str) -> ast.Module | Finding:
@@ -115,3 +118,7 @@ def _nodes_that_run(tree: ast.Module, scopes: Scopes) -> Iterator[ast.AST]:
         else:
             children = list(ast.iter_child_nodes(node))
         pending.extend(reversed(children))
+
+
+def _position(finding: Finding) -> tuple[int, int]:
+    return finding.line, finding.column

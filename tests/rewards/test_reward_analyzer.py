@@ -11,7 +11,12 @@ import pytest
 
 from runtime.rewards import MATMUL, analyze
 from runtime.rewards.analyzer import AnalysisLimits, AnalysisUnavailableError, analyze_many
-from runtime.rewards.static_analysis import MAX_NESTING_DEPTH, MAX_SOURCE_CHARS, analyze_in_process
+from runtime.rewards.static_analysis import (
+    MAX_FINDINGS_PER_RULE,
+    MAX_NESTING_DEPTH,
+    MAX_SOURCE_CHARS,
+    analyze_in_process,
+)
 from runtime.rewards.verdict import (
     ANALYSIS_CRASHED_RULE,
     ANALYSIS_TIMEOUT_RULE,
@@ -151,6 +156,13 @@ def test_finding_names_rule_line_and_column():
 def test_findings_are_sorted_by_line():
     verdict = analyze_in_process("def f():\n    eval('1')\n\nimport os\nx = globals()\n", ALLOWED)
     assert [finding.line for finding in verdict.findings] == [2, 4, 5]
+
+
+def test_a_forbidden_line_repeated_keeps_the_first_findings_of_its_rule():
+    """Verdicts are remembered: one of a program of thousands of findings must not hold them all."""
+    verdict = analyze_in_process("getattr\n" * 5000 + "import os\n", ALLOWED)
+    assert [finding.line for finding in verdict.findings] == [*range(1, MAX_FINDINGS_PER_RULE + 1), 5001]
+    assert verdict.rules == ("dynamic-attribute", "import-outside-allowlist")
 
 
 def test_identifiers_are_read_as_the_interpreter_reads_them():

@@ -186,6 +186,7 @@ def test_exec_trace_mount_namespaces_signals_and_kernel_facilities_are_refused()
                 errno_of(lambda: libc.syscall(321, 0, 0, 0)),  # bpf
                 errno_of(lambda: libc.syscall(298, 0, 0, 0, 0, 0)),  # perf_event_open
                 errno_of(lambda: libc.syscall(425, 8, 0)),  # io_uring_setup
+                errno_of(lambda: libc.syscall(206, 65536, ctypes.byref(ctypes.c_ulong()))),  # io_setup: all the host's
                 errno_of(lambda: libc.personality(0x0040000)),  # ADDR_NO_RANDOMIZE
             ]
     ''')
@@ -214,6 +215,34 @@ def test_the_private_tmpfs_is_as_small_as_the_limit():
                     file.write(bytes(1 << 20))
     ''')
     assert outcome.status == "error" and "OSError" in outcome.error
+
+
+def test_no_memory_can_be_held_outside_the_limits_and_there_are_no_terminals():
+    """bubblewrap's /dev is a tmpfs as large as half the host's memory, memfds and message queues live outside
+    the address-space limit: they could hold gigabytes. Opening a terminal would take one of the host's ptys."""
+    results = output_of('''
+        import ctypes, os
+
+        def escaped():
+            results = []
+            for path, flags in [("/dev/shm/hoard", os.O_CREAT | os.O_WRONLY), ("/dev/hoard", os.O_CREAT | os.O_WRONLY),
+                                ("/dev/ptmx", os.O_RDWR), ("/dev/null", os.O_WRONLY)]:
+                try:
+                    os.close(os.open(path, flags))
+                    results.append("opened")
+                except OSError as error:
+                    results.append(error.errno)
+            try:
+                results.append(os.memfd_create("hoard") and "created")
+            except OSError as error:
+                results.append(error.errno)
+            libc = ctypes.CDLL(None, use_errno=True)
+            results.append(ctypes.get_errno() if libc.msgget(0, 0o1600) < 0 else "created")  # a private queue
+            return results
+    ''')
+    shm, dev, terminal, null, memory_file, message_queue = results
+    assert [shm, dev, memory_file, message_queue] == [errno.EROFS, errno.EROFS, errno.EPERM, errno.EPERM]
+    assert terminal == errno.ENOENT and null == "opened"
 
 
 def test_system_calls_of_another_abi_kill_the_process():

@@ -38,7 +38,9 @@ def test_random_reply_shaped_objects_never_raise(message):
 @given(JSON_VALUES)
 def test_an_ok_reply_is_accepted_exactly_when_its_output_is_plain(output):
     reply = parse_reply(json.dumps({"status": "ok", "id": 7, "output": output}).encode())
-    assert (reply == Reply("ok", 7, output=output)) == is_plain(output)
+    read_back = reply is not None and (reply.status, reply.id) == ("ok", 7)
+    same_output = read_back and json.dumps(reply.output) == json.dumps(output)  # NaN is not equal to itself
+    assert same_output == is_plain(output)
 
 
 @settings(max_examples=100, deadline=None)

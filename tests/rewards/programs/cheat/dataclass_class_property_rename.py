@@ -1,10 +1,11 @@
 # expect: reject static dunder-access
 # cheat: as dataclass_rename_shm_exec, but the hook is a `__class__` property of the field's default,
 # which dataclass reads to refuse mutable defaults: a class that lies about its instances' class.
-# The real builtins come from dataclasses' own code generation: user code that runs while the decorator
-# processes the class, after the field got its name, renames the field; `__repr__` is then generated from
-# source text holding that name, which closes the f-string and comments out the rest of the line. No eval, no
-# ctypes, no forbidden dunder in the code.
+# The escape is dataclasses' own code generation: user code that runs while the decorator processes the
+# class, after the field got its name, renames the field; `__repr__` is then generated from source text holding
+# that name, which closes the f-string, runs unanalysed (with the submission's restricted builtins, but any
+# module's `__builtins__` are the real ones) and comments out the rest of the line. No eval, no ctypes, no
+# forbidden dunder in the analysed code.
 import dataclasses
 
 PAYLOAD = (
@@ -37,7 +38,8 @@ PAYLOAD = (
     "305d2c206e2c206d2c2070290a2020202072657475726e205b635b69202a20703a2869202b203129202a20705d2e746f6c69"
     "7374282920666f72206920696e2072616e6765286e295d0a626f782e72756e203d206e61746976655f6d61746d756c0a"
 )
-NAME = 'z)" + str(exec(bytes.fromhex(PAYLOAD), {"box": self}))#'
+NAME = ('z)" + str(dataclasses.__builtins__["exec"](bytes.fromhex(PAYLOAD), '
+        '{"box": self, "__builtins__": dataclasses.__builtins__}))#')
 
 
 class Renamer:
