@@ -17,7 +17,6 @@ checkpoint) and their bf16 dequantization, random routing, no gradients except w
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import sys
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from runtime.ops import expert_kernels, mxfp4_kernels  # noqa: E402
 from runtime.ops.grouped_experts import Routing, expert_slots  # noqa: E402
 from runtime.ops.mxfp4_grouped_gemm import mxfp4_grouped_matmul, mxfp4_grouped_matmul_input_grad  # noqa: E402
+from tools import kernel_bench  # noqa: E402
 
 ALPHA, LIMIT = 1.702, 7.0
 
@@ -99,9 +99,7 @@ def bytes_read(layer: dict, active: int, num_pairs: int, name: str) -> int:
 @torch.no_grad()
 def measure_decode(layers: list[dict], batch: int, top_k: int, args) -> dict:
     experts, hidden = layers[0]["gate_up"][0].shape[0], layers[0]["down"][0].shape[1]
-    x = torch.randn(batch, hidden, device="cuda", dtype=torch.bfloat16)
-    indices = torch.stack([torch.randperm(experts, device="cuda")[:top_k] for _ in range(batch)])
-    routing_weights = torch.softmax(torch.randn(batch, top_k, device="cuda"), -1).to(torch.bfloat16)
+    x, indices, routing_weights = kernel_bench.decode_inputs(batch, hidden, experts, top_k)
     active = int(indices.unique().numel())
     row = {"batch": batch, "active_experts": active}
     kernels = decode_kernels(layers, x, indices, routing_weights)
@@ -132,27 +130,24 @@ def decode_difference(layer: dict, x, indices, routing_weights) -> float:
                                                   block_expert, top_k, ALPHA, LIMIT)
     theirs = expert_kernels.down_weighted(activated, layer["down_bf16"], layer["down_bias"], routing_weights,
                                           slot_pair, block_expert)
-    return ((ours - theirs).abs().max() / theirs.abs().max()).item()
+    return kernel_bench.max_scaled_difference(ours, theirs)
 
 
 def sweep(layers, x, indices, routing_weights, args) -> list[dict]:
-    rows = []
-    for block_n, groups, warps, stages in itertools.product((16, 32, 64), (2, 4, 8), (2, 4, 8), (2, 4)):
-        config = {"BLOCK_N": block_n, "GROUPS": groups, "num_warps": warps, "num_stages": stages}
+    def measure(config: dict) -> dict:
         kernels = decode_kernels(layers, x, indices, routing_weights, config, config)
-        try:
-            times = {name: round(median_microseconds(kernels[name], 5) / len(layers), 2)
-                     for name in ("mxfp4_gate_up", "mxfp4_down")}
-        except Exception as error:  # a tile that does not fit: report and go on
-            rows.append({**config, "error": type(error).__name__})
-            continue
-        rows.append({**config, **times})
+        return {name: round(median_microseconds(kernels[name], 5) / len(layers), 2)
+                for name in ("mxfp4_gate_up", "mxfp4_down")}
+
+    configs = [{"BLOCK_N": block_n, "GROUPS": groups, "num_warps": warps, "num_stages": stages}
+               for block_n, groups, warps, stages in itertools.product((16, 32, 64), (2, 4, 8), (2, 4, 8), (2, 4))]
+    rows = kernel_bench.sweep_rows(configs, measure)
     return sorted(rows, key=lambda row: row.get("mxfp4_gate_up", 1e9) + row.get("mxfp4_down", 1e9))[:10]
 
 
 def measure_prefill(layer: dict, tokens: int, top_k: int, args) -> dict:
     experts = layer["gate_up"][0].shape[0]
-    indices = torch.stack([torch.randperm(experts, device="cuda")[:top_k] for _ in range(tokens)])
+    indices = kernel_bench.random_routing(tokens, experts, top_k)
     routing = Routing(indices, torch.ones(indices.shape, device="cuda"), experts)
     return {"tokens": tokens, "rows": indices.numel(),
             **{projection: measure_projection(layer, projection, routing.offsets, indices.numel(), args)
@@ -175,7 +170,7 @@ def measure_projection(layer: dict, projection: str, offsets: torch.Tensor, rows
     entry = {}
     for name in ("forward", "input_grad"):
         reference, ours = functions[f"grouped_mm_{name}"]().float(), functions[f"mxfp4_{name}"]().float()
-        entry[f"{name}_max_scaled_difference"] = ((ours - reference).abs().max() / reference.abs().max()).item()
+        entry[f"{name}_max_scaled_difference"] = kernel_bench.max_scaled_difference(ours, reference)
     flop = 2 * rows * dense.shape[1] * dense.shape[2]
     for name, function in functions.items():
         microseconds = median_microseconds(function, args.rep_ms)
@@ -184,11 +179,7 @@ def measure_projection(layer: dict, projection: str, offsets: torch.Tensor, rows
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 64])
-    parser.add_argument("--experts", type=int, default=32)
-    parser.add_argument("--top-k", type=int, default=4)
-    parser.add_argument("--hidden", type=int, default=2880)
+    parser = kernel_bench.layer_shape_parser(__doc__)
     parser.add_argument("--intermediate", type=int, default=2880)
     parser.add_argument("--layers", type=int, default=8, help="weight copies per timed graph (defeats L2)")
     parser.add_argument("--rep-ms", type=float, default=100, help="time spent replaying each measured graph")

@@ -13,11 +13,9 @@ also times other launch settings of the two nf4 kernels. Prints JSON.
 
 from __future__ import annotations
 
-import argparse
 import itertools
 import json
 import math
-import statistics
 import sys
 from pathlib import Path
 
@@ -29,33 +27,10 @@ from runtime.ops import nf4_kernels  # noqa: E402
 from runtime.ops.expert_kernels import BLOCK_M  # noqa: E402
 from runtime.ops.four_bit import NESTED_BLOCKSIZE, FourBitFormat, dequantize_stacked  # noqa: E402
 from runtime.ops.grouped_experts import expert_slots, kernel_forward  # noqa: E402
+from tools import kernel_bench  # noqa: E402
 
 COPY_BANDWIDTH = 4.3e12  # bytes/s, a device-to-device copy on the H200 (counting reads and writes)
 ALPHA, LIMIT = 1.702, 7.0
-L2_FLUSH_BYTES = 256 * 2**20
-
-
-def median_microseconds(function, repeats: int) -> float:
-    """Median time of one replay of `function()` from a CUDA graph, L2 flushed before each replay."""
-    stream = torch.cuda.Stream()
-    stream.wait_stream(torch.cuda.current_stream())
-    with torch.cuda.stream(stream):
-        for _ in range(3):
-            function()
-    torch.cuda.current_stream().wait_stream(stream)
-    graph = torch.cuda.CUDAGraph()
-    with torch.cuda.graph(graph):
-        function()
-    flush = torch.empty(L2_FLUSH_BYTES, dtype=torch.uint8, device="cuda")
-    events = [(torch.cuda.Event(enable_timing=True), torch.cuda.Event(enable_timing=True)) for _ in range(repeats)]
-    graph.replay()
-    for start, end in events:
-        flush.zero_()
-        start.record()
-        graph.replay()
-        end.record()
-    torch.cuda.synchronize()
-    return statistics.median(start.elapsed_time(end) for start, end in events) * 1000
 
 
 def random_packed(experts: int, in_features: int, out_features: int) -> nf4_kernels.PackedMatrix:
@@ -87,11 +62,7 @@ def packed_bytes(matrix: nf4_kernels.PackedMatrix) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[1, 8, 64])
-    parser.add_argument("--experts", type=int, default=32)
-    parser.add_argument("--top-k", type=int, default=4)
-    parser.add_argument("--hidden", type=int, default=2880)
+    parser = kernel_bench.layer_shape_parser(__doc__)
     parser.add_argument("--intermediate", type=int, default=2880)
     parser.add_argument("--repeats", type=int, default=100)
     parser.add_argument("--sweep", action="store_true", help="also time other launch settings of the nf4 kernels")
@@ -132,9 +103,7 @@ class Layer:
     @torch.no_grad()
     def measure(self, batch: int, top_k: int, repeats: int, with_sweep: bool) -> dict:
         hidden = self.gate_up.shape[0]
-        x = torch.randn(batch, hidden, device="cuda", dtype=torch.bfloat16)
-        indices = torch.stack([torch.randperm(self.experts, device="cuda")[:top_k] for _ in range(batch)])
-        routing_weights = torch.softmax(torch.randn(batch, top_k, device="cuda"), -1).to(torch.bfloat16)
+        x, indices, routing_weights = kernel_bench.decode_inputs(batch, hidden, self.experts, top_k)
         active = int(indices.unique().numel())
         nf4_bytes = packed_bytes(self.gate_up) + packed_bytes(self.down)
         bf16_bytes = sum(weight[0].nbytes for weight in self.bf16_weights)
@@ -144,12 +113,11 @@ class Layer:
         paths = {"nf4_kernels": self.nf4_kernels, "dequantize_then_bf16_kernels": self.today,
                  "bf16_kernels": self.bf16_kernels}
         reference = self.today(x, indices, routing_weights).float()
-        error = ((self.nf4_kernels(x, indices, routing_weights).float() - reference).abs().max()
-                 / reference.abs().max()).item()
+        error = kernel_bench.max_scaled_difference(self.nf4_kernels(x, indices, routing_weights).float(), reference)
         row = {"batch": batch, "active_experts": active, "nf4_vs_dequantized_max_scaled_difference": error}
         for name, function in paths.items():
-            microseconds = median_microseconds(lambda function=function: function(x, indices, routing_weights),
-                                               repeats)
+            microseconds = kernel_bench.median_replay_microseconds(
+                lambda function=function: function(x, indices, routing_weights), repeats)
             row[name] = {"median_us": round(microseconds, 1), "GB_moved": round(moved[name] / 1e9, 4),
                          "TB_per_s": round(moved[name] / microseconds / 1e6, 3),
                          "fraction_of_copy_bandwidth": round(moved[name] / microseconds / 1e-6 / COPY_BANDWIDTH, 3)}
@@ -167,19 +135,18 @@ class Layer:
         down_tensors = (*self.down.quantization_tensors(), self.down.blocksize, self.biases[1])
         activated = nf4_kernels.launch_gate_up(x, *gate_up_tensors, slot_pair, block_expert, top_k, ALPHA, LIMIT,
                                                nf4_kernels.launch_config())
-        rows = []
-        for block_k, warps, stages in itertools.product((64, 128, 256), (2, 4, 8), (3, 4)):
-            config = {"BLOCK_K": block_k, "num_warps": warps, "num_stages": stages}
-            try:
-                gate_up_us = median_microseconds(lambda config=config: nf4_kernels.launch_gate_up(
-                    x, *gate_up_tensors, slot_pair, block_expert, top_k, ALPHA, LIMIT, config), repeats // 2)
-                down_us = median_microseconds(lambda config=config: nf4_kernels.launch_down(
-                    activated, *down_tensors, routing_weights, slot_pair, block_expert, config), repeats // 2)
-            except Exception as error:  # a setting that does not fit the chip's shared memory: report and go on
-                rows.append({**config, "error": type(error).__name__})
-                continue
-            rows.append({**config, "gate_up_us": round(gate_up_us, 1), "down_us": round(down_us, 1),
-                         "TB_per_s": round(moved / (gate_up_us + down_us) / 1e6, 3)})
+
+        def measure(config: dict) -> dict:
+            gate_up_us = kernel_bench.median_replay_microseconds(lambda: nf4_kernels.launch_gate_up(
+                x, *gate_up_tensors, slot_pair, block_expert, top_k, ALPHA, LIMIT, config), repeats // 2)
+            down_us = kernel_bench.median_replay_microseconds(lambda: nf4_kernels.launch_down(
+                activated, *down_tensors, routing_weights, slot_pair, block_expert, config), repeats // 2)
+            return {"gate_up_us": round(gate_up_us, 1), "down_us": round(down_us, 1),
+                    "TB_per_s": round(moved / (gate_up_us + down_us) / 1e6, 3)}
+
+        configs = [{"BLOCK_K": block_k, "num_warps": warps, "num_stages": stages}
+                   for block_k, warps, stages in itertools.product((64, 128, 256), (2, 4, 8), (3, 4))]
+        rows = kernel_bench.sweep_rows(configs, measure)
         return sorted(rows, key=lambda row: row.get("TB_per_s", 0), reverse=True)[:8]
 
 

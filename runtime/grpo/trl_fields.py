@@ -29,11 +29,13 @@ _NO_LOADER = "prompts are held in memory and drawn by seeded index; there is no 
 _NO_DDP = "processes share each step through torch.distributed collectives of our own, not DDP"
 _NO_EVAL_LOSS = "GRPO evaluation logs the eval prompts' mean rewards; there are no eval losses or metrics to compute"
 _OFF_LOSS = "not implemented by our loss (runtime.grpo.loss); leave it out"
+_OWN_BATCHING = "our generation engine does the batching; leave it out"
+_OWN_COMPILE = "the engine compiles the decode step itself"
 
 REFUSED: dict[str, tuple[Any, str]] = {
     "use_vllm": (False, _VLLM),
-    "use_transformers_continuous_batching": (False, "our generation engine does the batching; leave it out"),
-    "use_transformers_paged": (False, "our generation engine does the batching; leave it out"),
+    "use_transformers_continuous_batching": (False, _OWN_BATCHING),
+    "use_transformers_paged": (False, _OWN_BATCHING),
     "cache_implementation": (None, "our engine keeps its own static KV cache; leave it out"),
     "deepspeed": (None, "under torchrun, fsdp=True (--fsdp) shards the frozen base model instead"),
     "fsdp_config": (None, "FSDP has no options here: fsdp=True (--fsdp) shards the frozen base model with FSDP2"),
@@ -41,9 +43,9 @@ REFUSED: dict[str, tuple[Any, str]] = {
     "parallelism_config": (None, "only data parallelism (torchrun) and fsdp=True are supported"),
     "use_liger_kernel": (False, "the rewritten module has its own kernels (grouped experts, chunked log-probs); "
                                 "leave it out"),
-    "torch_compile": (False, "the engine compiles the decode step itself; the training forward runs eagerly"),
-    "torch_compile_backend": (None, "the engine compiles the decode step itself with inductor"),
-    "torch_compile_mode": (None, "the engine compiles the decode step itself (CUDA graphs on CUDA)"),
+    "torch_compile": (False, _OWN_COMPILE + "; the training forward runs eagerly"),
+    "torch_compile_backend": (None, _OWN_COMPILE + " with inductor"),
+    "torch_compile_mode": (None, _OWN_COMPILE + " (CUDA graphs on CUDA)"),
     "activation_checkpointing": (None, "use gradient_checkpointing (TRL's name, default True)"),
     "auto_find_batch_size": (False, "a smaller batch would split prompt groups; lower per_device_train_batch_size"),
     "router_aux_loss_coef": (None, "the router is not trained with an auxiliary loss; leave it out"),

@@ -25,6 +25,9 @@ TORCHRUN = [sys.executable, "-m", "torch.distributed.run", "--standalone", "--np
 STEPS = 3
 # Generous for two cold processes on two busy cores; a hang would wait for the 30-minute collective timeout.
 RUN_TIMEOUT_SECONDS = 120
+LOGPROB_TOLERANCE = 1e-5
+"""float32 rounding: a gathered shard is the same weight at another address, and the CPU's BLAS may take another
+path over it (an AMD EPYC here differs by 1.9e-6 where CI's machine agrees exactly); the tokens must be identical."""
 LOGGED_METRICS = ("reward", "reward_std", "loss", "grad_norm", "completion_tokens", "clip_ratio/region_mean")
 
 
@@ -96,7 +99,7 @@ def test_a_sharded_base_generates_the_tokens_of_an_unsharded_one_layer_by_layer_
     assert result.returncode == 0, result.stderr[-4000:]
     early, late = rank_results(tmp_path)
     for rank in (early, late):
-        assert rank["same_sequences"] and rank["same_completion_mask"] and rank["logprobs_error"] == 0.0
+        assert rank["same_sequences"] and rank["same_completion_mask"] and rank["logprobs_error"] <= LOGPROB_TOLERANCE
         assert rank["most_units_whole"] == 1, "FSDP gathers one unit around each call and frees it after"
     assert early["generated"] == 3 and late["generated"] == 40
     assert early["calls"]["reference"] == 16, "alone, rank 0 stops at the first stop check"
