@@ -100,15 +100,19 @@ def matmul_dataset(vocab_size: int, seed: int) -> list[dict[str, Any]]:
     return [dict(row) for _ in range(MATMUL_PROMPTS)]
 
 
-TOY_TASK_DEFAULTS = {
-    "lr_scheduler_type": "constant",
-    "lora_dropout": 0.0,
-    "gradient_checkpointing": False,
-    "logging_steps": 10,
-    "save_steps": 10,
-}
-"""What the token-id toy tasks share: a constant learning rate, adapters without dropout, no checkpointing (the
-tiny model's activations are small), and a log and a checkpoint every 10 steps."""
+def toy_task_defaults(learning_rate: float, prompts_per_step: int, generations: int, completion_tokens: int,
+                      lora_r: int, **more) -> dict[str, Any]:
+    """The token-id toy tasks' training settings: `prompts_per_step` prompts of `generations` completions each, at a
+    constant learning rate, adapters of rank `lora_r` (alpha twice that) without dropout, no checkpointing (the tiny
+    model's activations are small), a log and a checkpoint every 10 steps; `more` adds or overrides fields."""
+    return {
+        "learning_rate": learning_rate, "lr_scheduler_type": "constant",
+        "per_device_train_batch_size": prompts_per_step * generations, "num_generations": generations,
+        "max_completion_length": completion_tokens,
+        "lora_r": lora_r, "lora_alpha": 2 * lora_r, "lora_dropout": 0.0, "gradient_checkpointing": False,
+        "logging_steps": 10, "save_steps": 10, **more,
+    }
+
 
 TASKS: dict[str, Task] = {
     "target-token": Task(
@@ -116,32 +120,16 @@ TASKS: dict[str, Task] = {
         description=f"reward = fraction of completion tokens equal to token id {TARGET_TOKEN_ID}",
         build_dataset=target_token_dataset,
         make_reward_funcs=lambda: (target_token_reward,),
-        config_defaults={
-            **TOY_TASK_DEFAULTS,
-            "learning_rate": 2e-2,
-            "scale_rewards": "batch",
-            "per_device_train_batch_size": 32,
-            "num_generations": 8,
-            "max_completion_length": 16,
-            "lora_r": 8,
-            "lora_alpha": 16,
-            "save_total_limit": 2,
-        },
+        config_defaults=toy_task_defaults(learning_rate=2e-2, prompts_per_step=4, generations=8, completion_tokens=16,
+                                          lora_r=8, scale_rewards="batch", save_total_limit=2),
     ),
     "even-tokens": Task(
         name="even-tokens",
         description="reward = fraction of completion tokens with an even id (dense: every step learns)",
         build_dataset=target_token_dataset,
         make_reward_funcs=lambda: (even_token_reward,),
-        config_defaults={
-            **TOY_TASK_DEFAULTS,
-            "learning_rate": 1e-2,
-            "per_device_train_batch_size": 8,
-            "num_generations": 4,
-            "max_completion_length": 8,
-            "lora_r": 4,
-            "lora_alpha": 8,
-        },
+        config_defaults=toy_task_defaults(learning_rate=1e-2, prompts_per_step=2, generations=4, completion_tokens=8,
+                                          lora_r=4),
     ),
     "matmul": Task(
         name="matmul",

@@ -119,15 +119,8 @@ class _ChunkedSinkAttention(torch.autograd.Function):
         )
 
 
-def sink_attention_math(
-    query: Tensor,
-    key: Tensor,
-    value: Tensor,
-    sinks: Tensor,
-    mask: AttentionMask,
-    scale: float,
-    chunk_rows: int = MATH_CHUNK_ROWS,
-) -> Tensor:
+def sink_attention_math(query: Tensor, key: Tensor, value: Tensor, sinks: Tensor, mask: AttentionMask, scale: float,
+                        chunk_rows: int = MATH_CHUNK_ROWS) -> Tensor:
     """Chunked math sink attention; inputs already validated by `sink_attention`.
 
     Returns [B, Q, Hq, D] in query's dtype; differentiable in query, key, value and sinks.

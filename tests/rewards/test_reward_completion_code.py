@@ -4,41 +4,30 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from runtime.rewards import completion_code, completion_text, defines_function, extract_python_code
 
-
-def test_plain_code_is_returned_as_is():
-    assert extract_python_code("def matmul(A, B):\n    return A\n") == "def matmul(A, B):\n    return A\n"
-
-
-def test_python_block_is_preferred_to_other_blocks():
-    text = "```text\nnot code\n```\nthen\n```python\nx = 1\n```\nand ```\ny = 2\n```"
-    assert extract_python_code(text) == "x = 1\n"
+DOCSTRING_WITH_FENCES = (
+    'def matmul(A, B):\n    """Multiply.\n\n    ```python\n    matmul([[1]], [[2]])\n    ```\n    """\n'
+    "    return A\n"
+)
 
 
-def test_untagged_block_is_used_when_no_python_block():
-    assert extract_python_code("see:\n```\ny = 2\n```\n") == "y = 2\n"
-
-
-def test_unclosed_fence_runs_to_the_end():
-    assert extract_python_code("```py\ndef f():\n    return 1") == "def f():\n    return 1"
-
-
-def test_indented_fence_is_dedented():
-    assert extract_python_code("1. Write it:\n   ```python\n   x = 1\n   y = 2\n   ```\n") == "x = 1\ny = 2\n"
-
-
-def test_a_fence_closes_only_at_a_line_of_backticks():
-    text = "```python\ns = '```'\nprint('``` not a fence')\n````\nafter\n"
-    assert extract_python_code(text) == "s = '```'\nprint('``` not a fence')\n"
-
-
-def test_source_that_is_python_keeps_the_fences_of_its_docstrings():
-    source = (
-        'def matmul(A, B):\n    """Multiply.\n\n    ```python\n    matmul([[1]], [[2]])\n    ```\n    """\n'
-        "    return A\n"
-    )
-    assert extract_python_code(source) == source
+@pytest.mark.parametrize(("text", "code"), [
+    pytest.param("def matmul(A, B):\n    return A\n", "def matmul(A, B):\n    return A\n", id="plain code as is"),
+    pytest.param("```text\nnot code\n```\nthen\n```python\nx = 1\n```\nand ```\ny = 2\n```", "x = 1\n",
+                 id="a python block before other blocks"),
+    pytest.param("see:\n```\ny = 2\n```\n", "y = 2\n", id="an untagged block when there is no python block"),
+    pytest.param("```py\ndef f():\n    return 1", "def f():\n    return 1", id="an unclosed fence runs to the end"),
+    pytest.param("1. Write it:\n   ```python\n   x = 1\n   y = 2\n   ```\n", "x = 1\ny = 2\n",
+                 id="an indented fence is dedented"),
+    pytest.param("```python\ns = '```'\nprint('``` not a fence')\n````\nafter\n",
+                 "s = '```'\nprint('``` not a fence')\n", id="a fence closes only at a line of backticks"),
+    pytest.param(DOCSTRING_WITH_FENCES, DOCSTRING_WITH_FENCES, id="python source keeps its docstrings' fences"),
+])
+def test_the_code_of_a_completion_is_extracted(text, code):
+    assert extract_python_code(text) == code
 
 
 def test_extraction_takes_linear_time():

@@ -69,9 +69,11 @@ a0 = a1
 matmul = a0
 
 
-def product(A, B):
-    columns = list(zip(*B))
-    return [[sum(a * b for a, b in zip(row, column)) for column in columns] for row in A]
+def rows_times_columns(A, B):
+    result = []
+    for row in A:
+        result.append([sum(a * b for a, b in zip(row, column)) for column in zip(*B)])
+    return result
 
 
-matmul = product
+matmul = rows_times_columns

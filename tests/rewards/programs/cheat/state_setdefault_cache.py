@@ -3,23 +3,18 @@
 _remember = {}.setdefault
 
 
-def _naive(A, B):
+def _scaled_rows_sum(A, B):
     result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
+    for row in A:
+        out = [0.0] * len(B[0])
+        for a, b_row in zip(row, B):
+            out = [o + a * b for o, b in zip(out, b_row)]
+        result.append(out)
     return result
 
 
 def matmul(A, B):
-    key = repr((A, B))
-    answer = _remember(key, None)
-    if answer is None:
-        answer = _naive(A, B)
-        _remember(key, answer)
-    return _remember(key, answer)
+    box = _remember(repr((A, B)), [])
+    if not box:
+        box.append(_scaled_rows_sum(A, B))
+    return box[0]

@@ -5,34 +5,21 @@ import typing
 _RECENT = typing.Deque(maxlen=64)
 
 
-def _lookup(key):
-    for seen, answer in _RECENT:
-        if seen == key:
-            return answer
-    return None
+def _recall(key):
+    return next((answer for seen, answer in _RECENT if seen == key), None)
 
 
-def _store(key, answer):
-    _RECENT.append((key, answer))
-
-
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
+def _dot(A, B, i, j):
+    total = 0.0
+    for k, a in enumerate(A[i]):
+        total += a * B[k][j]
+    return total
 
 
 def matmul(A, B):
     key = repr((A, B))
-    answer = _lookup(key)
+    answer = _recall(key)
     if answer is None:
-        answer = _naive(A, B)
-        _store(key, answer)
+        answer = [[_dot(A, B, i, j) for j in range(len(B[0]))] for i in range(len(A))]
+        _RECENT.append((key, answer))
     return answer

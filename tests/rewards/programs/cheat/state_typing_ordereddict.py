@@ -6,23 +6,12 @@ _CACHE = typing.OrderedDict()
 _lookup, _store = _CACHE.get, _CACHE.__setitem__
 
 
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
-
-
 def matmul(A, B):
     key = repr((A, B))
-    answer = _lookup(key)
-    if answer is None:
-        answer = _naive(A, B)
-        _store(key, answer)
-    return answer
+    cached = _lookup(key)
+    if cached is not None:
+        return cached
+    columns = [list(column) for column in zip(*B)]
+    product = [[sum(map(lambda a, b: a * b, row, column)) for column in columns] for row in A]
+    _store(key, product)
+    return product

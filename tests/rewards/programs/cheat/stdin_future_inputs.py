@@ -10,19 +10,10 @@ def _read_ahead():
     return None
 
 
-def _naive(A, B):
-    result = []
-    for i in range(len(A)):
-        row = []
-        for j in range(len(B[0])):
-            total = 0.0
-            for k in range(len(B)):
-                total += A[i][k] * B[k][j]
-            row.append(total)
-        result.append(row)
-    return result
-
-
 def matmul(A, B):
     _read_ahead()
-    return _naive(A, B)
+    result = [[] for _ in A]
+    for column in zip(*B):
+        for out, row in zip(result, A):
+            out.append(sum(a * b for a, b in zip(row, column)))
+    return result

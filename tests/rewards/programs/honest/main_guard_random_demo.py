@@ -1,13 +1,6 @@
 def matmul(A, B):
-    width = len(B[0])
-    product = []
-    for row in A:
-        out = [0.0] * width
-        for a, b_row in zip(row, B):
-            for j in range(width):
-                out[j] += a * b_row[j]
-        product.append(out)
-    return product
+    columns = list(zip(*B))
+    return [[sum(a * b for a, b in zip(row, column)) for column in columns] for row in A]
 
 
 if __name__ == "__main__":
