@@ -69,7 +69,7 @@ MATMUL = CodingTask(
     arity=2,
     allowed_modules=frozenset({
         "math", "cmath", "itertools", "operator", "functools", "array", "typing", "numbers", "__future__",
-        "dataclasses", "collections", "collections.abc", "copy",
+        "dataclasses", "collections", "collections.abc", "copy", "abc",
     }),
     reference=naive_matmul,
     make_arguments=random_matrices,

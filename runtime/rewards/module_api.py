@@ -29,6 +29,16 @@ def star_names(module_name: str) -> tuple[str, ...]:
     return tuple(names)
 
 
+def lacks(module_name: str, attribute: str) -> bool:
+    """Whether ``module_name`` has no attribute ``attribute`` at all, and no module ``__getattr__`` that could
+    make one up: reaching it raises (``from math import sumprod`` on a Python without it is an ImportError),
+    so nothing is reached. Names with a leading underscore never count as lacking (those are the private
+    ones). Raises ``CodingTaskConfigError`` when the module cannot be imported."""
+    module = _imported(module_name)
+    return (not attribute.startswith("_") and attribute not in vars(module)
+            and "__getattr__" not in vars(module) and not hasattr(types.ModuleType, attribute))
+
+
 def star_binds_module(module_name: str) -> bool:
     """Whether ``from module_name import *`` binds a name to a module."""
     return not public_api(module_name) >= set(star_names(module_name))

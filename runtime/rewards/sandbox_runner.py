@@ -123,16 +123,19 @@ def _audit_hook_allowing(allowed):
 
 def _restricted_builtins(modules):
     def limited_import(name, globals=None, locals=None, fromlist=(), level=0):
-        if level != 0 or name not in modules:
-            raise ImportError(f"module {name!r} is not allowed for this task")
+        if level != 0:
+            raise ImportError("relative imports are not allowed for this task")
+        if name not in modules:  # as Python's import says of a module it cannot find, so fallbacks catch it
+            raise ModuleNotFoundError(f"module {name!r} is not allowed for this task", name=name)
         if not fromlist:  # `import a.b` binds the package `a`, as Python's own import does
             package = name.partition(".")[0]
             if package not in modules:
                 raise ImportError(f"module {package!r} is not allowed for this task; import from {name!r}")
             return modules[package]
         module = modules[name]
-        for attribute in fromlist:
-            if type(getattr(module, attribute, None)) is type(module):
+        for attribute in fromlist:  # a module only when allowed itself (`from collections import abc`)
+            value = getattr(module, attribute, None)
+            if type(value) is type(module) and value is not modules.get(f"{name}.{attribute}"):
                 raise ImportError(f"{name}.{attribute} is a module, which is not allowed for this task")
         return module
 

@@ -41,3 +41,16 @@ def test_rule_names_are_unique_and_distinct_from_the_unanalysed_verdicts():
     names = [rule.name for rule in ALL_RULES]
     assert len(set(names)) == len(names)
     assert not UNANALYSED_RULES & set(names)
+
+
+@pytest.mark.parametrize(("example", "reported"), [
+    ("from collections import abc\nis_sequence = isinstance([], abc.Sequence)", False),
+    ("from collections import abc as containers\nkinds = containers.Sequence, containers.Mapping", False),
+    ("from collections import abc\nmodule = abc", True),
+    ("from collections import abc\nloader = abc._private", True),
+])
+def test_an_allowed_submodule_from_imported_is_a_module(example, reported):
+    """``from collections import abc`` binds the allowed module ``collections.abc``: its attributes are checked
+    as that module's, and it may not be used as a value."""
+    verdict = analyze_in_process(example, EXAMPLE_ALLOWED_MODULES | {"collections", "collections.abc"})
+    assert (not verdict.accepted) is reported, [str(finding) for finding in verdict.findings]
