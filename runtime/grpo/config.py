@@ -22,7 +22,7 @@ from runtime.grpo.config_checks import find_problems, normalise
 from runtime.grpo.config_grpo_fields import GENERATION_KWARGS, GRPOFields
 from runtime.grpo.config_training_fields import TrainingFields
 from runtime.grpo.errors import GRPOConfigError
-from runtime.grpo.trl_fields import accepted_arguments
+from runtime.grpo.trl_fields import accepted_arguments, trl_field_value
 
 
 @dataclass
@@ -104,11 +104,20 @@ class GRPOConfig(_ConfigFields):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         self.__dict__["_lora_arguments"] = {name: kwargs.pop(name) for name in _LORA_FIELDS if name in kwargs}
         super().__init__(*args, **accepted_arguments(kwargs, _FIELD_NAMES))
+        self.__dict__["_trl_arguments"] = {name: value for name, value in kwargs.items() if name not in _FIELD_NAMES}
+
+    def __getattr__(self, name: str) -> Any:
+        """Only reached for names that are not fields: TRL's fields that are not ours read as given or as TRL's
+        default (`trl_fields.trl_field_value`)."""
+        return trl_field_value(name, self.__dict__.get("_trl_arguments", {}))
 
     def replaced(self, **changes: Any) -> GRPOConfig:
-        """A checked copy with `changes` applied (any field, lora_* included)."""
+        """A checked copy with `changes` applied (any field, lora_* included); TRL's fields that are not ours
+        keep their values."""
         values = {config_field.name: getattr(self, config_field.name) for config_field in dataclasses.fields(self)}
-        return GRPOConfig(**{**values, **changes})
+        copied = GRPOConfig(**{**values, **changes})
+        copied.__dict__["_trl_arguments"] = dict(self.__dict__.get("_trl_arguments", {}))
+        return copied
 
     @property
     def global_batch_size(self) -> int:

@@ -15,7 +15,7 @@ from runtime.grpo.config_option import option
 
 OPTIMIZERS = ("adamw_torch", "adamw_torch_fused", "adamw_8bit", "adamw_bnb_8bit", "paged_adamw_8bit")
 SAVE_STRATEGIES = ("steps", "epoch", "no")
-EVAL_STRATEGIES = ("no", "steps")
+EVAL_STRATEGIES = ("no", "steps", "epoch")
 
 
 @dataclass
@@ -143,7 +143,7 @@ class TrainingFields:
     eval_strategy: str = option(
         "no",
         "'steps': sample completions of the eval_dataset's prompts every eval_steps steps and log their mean "
-        "rewards; 'no': never.",
+        "rewards; 'epoch': at the end of every pass over the training prompts; 'no': never.",
         choices=EVAL_STRATEGIES,
     )
     eval_steps: float | None = option(

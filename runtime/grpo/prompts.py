@@ -34,7 +34,8 @@ class PromptDataset:
     Every prompt is tokenized once, here: token ids are checked against the vocabulary, prompts longer than
     `max_prompt_length` (None: no limit) are reported (rows and count) and then truncated on the left, and prompts
     that leave no room for `max_completion_length` tokens in the model's context are refused. Raises
-    `GRPODatasetError` for an empty dataset, a row without a prompt, or text prompts without a tokenizer.
+    `GRPODatasetError` for a dataset that cannot be indexed (a `datasets.IterableDataset`), an empty dataset, a row
+    without a prompt, or text prompts without a tokenizer.
     """
 
     def __init__(
@@ -42,6 +43,12 @@ class PromptDataset:
         chat_template_kwargs: dict[str, Any] | None = None, context_length: int | None = None,
         max_completion_length: int = 0,
     ) -> None:
+        if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
+            raise GRPODatasetError(
+                f"the dataset ({type(dataset).__name__}) cannot be indexed: prompts are held in memory and "
+                "drawn by seeded index. Materialise a finite stream first, e.g. Dataset.from_list(list(dataset)) "
+                "or list(dataset.take(N))."
+            )
         if len(dataset) == 0:
             raise GRPODatasetError("the dataset is empty: pass at least one row with a 'prompt'.")
         self.dataset = dataset

@@ -22,6 +22,13 @@ def load_reward_function(spec: str | Callable[..., Any]) -> Callable[..., Any]:
     """The callable `spec` names ("module:function"), or `spec` itself when it is callable already."""
     if callable(spec):
         return spec
+    if isinstance(spec, str) and ":" not in spec:
+        raise GRPOInputError(
+            f"reward function {spec!r} is not 'module:function': TRL would load it as a reward model "
+            "(AutoModelForSequenceClassification), which this trainer does not run. Wrap the model in a function "
+            "(prompts, completions, **kwargs) -> list[float] that scores the completions with it, or name a "
+            f"function as 'module:function' ({_EXAMPLE})."
+        )
     if not isinstance(spec, str) or spec.count(":") != 1 or not all(spec.split(":")):
         raise GRPOInputError(f"reward function {spec!r} must be given as 'module:function' ({_EXAMPLE}).")
     module_name, attribute_path = spec.split(":")

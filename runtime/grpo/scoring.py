@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import inspect
 import logging
 import math
@@ -29,7 +30,10 @@ logger = logging.getLogger(__name__)
 
 
 def reward_function_name(func: RewardFunction) -> str:
-    """The name a reward function's metrics are logged under (its `__name__`, as TRL)."""
+    """The name a reward function's metrics are logged under, as TRL's `get_callable_name`: its `__name__`, that of
+    the function a `functools.partial` wraps, or the class name of a callable instance."""
+    while isinstance(func, functools.partial):
+        func = func.func
     return getattr(func, "__name__", type(func).__name__)
 
 

@@ -31,7 +31,7 @@ from runtime.grpo.completion_log import CompletionLog
 from runtime.grpo.config import GRPOConfig
 from runtime.grpo.config_checks import interval_in_steps
 from runtime.grpo.distributed import Distributed
-from runtime.grpo.errors import GRPOInterrupted
+from runtime.grpo.errors import GRPODatasetError, GRPOInterrupted
 from runtime.grpo.generation_batch import GenerationBatch
 from runtime.grpo.logprobs import completion_logprobs
 from runtime.grpo.memory import ActivationOffload, offload_embedding
@@ -72,9 +72,10 @@ class GRPOTrainer(TrainerSurface):
         train_dataset: a `datasets.Dataset` or a list of dicts with a "prompt" column: token id lists, or strings /
             chat messages when `processing_class` is given; other columns are passed to the rewards (and to the chat
             template, for the columns it names, e.g. reasoning_effort).
-        eval_dataset: prompts whose mean rewards are logged every `eval_steps` when `eval_strategy="steps"`.
+        eval_dataset: prompts whose mean rewards are logged every `eval_steps` when `eval_strategy="steps"`, after
+            every epoch with "epoch"; a dict of them is evaluated per name (`eval_NAME_reward`, ...) as transformers.
         processing_class: a tokenizer, needed for text prompts.
-        reward_processing_classes: only None (they serve reward models, which are not run here).
+        reward_processing_classes: ignored, as TRL does for reward functions (one per function when a list).
         callbacks: transformers `TrainerCallback`s (`runtime.grpo.trainer_events`).
         optimizers: (optimizer, lr_scheduler) to use instead of those `optim` and `lr_scheduler_type` build; the
             optimizer must hold the trainable (adapter) parameters.
@@ -132,7 +133,11 @@ class GRPOTrainer(TrainerSurface):
         )
         self.train_dataset = checked_train_dataset(train_dataset)
         self.dataset = PromptDataset(self.train_dataset, **prompt_options)
-        self.eval_dataset = None if eval_dataset is None else PromptDataset(eval_dataset, **prompt_options)
+        self.eval_dataset = (
+            None if eval_dataset is None
+            else {name: PromptDataset(data, **prompt_options) for name, data in eval_dataset.items()}
+            if isinstance(eval_dataset, dict) else PromptDataset(eval_dataset, **prompt_options)
+        )
         lockstep_group = self.sharded_base.process_group if self.sharded_base is not None else None
         self.engine = GenerationEngine(self.rewritten, compile=False if self.args.fsdp else None,
                                        lockstep_group=lockstep_group)
@@ -220,16 +225,21 @@ class GRPOTrainer(TrainerSurface):
         self.state.epoch = self.global_step / self.steps_per_epoch  # passes over the prompts, as transformers
         record = self.log(metrics, time.perf_counter() - step_started, elapsed, run_log)
         control = self.events.fire("on_step_end")
-        if self.eval_dataset is not None and self.args.eval_strategy == "steps" \
-                and self.global_step % self.eval_steps == 0:
+        if self.eval_dataset is not None and self._ends_interval(self.args.eval_strategy, self.eval_steps):
             self.evaluate()
-        due = {"steps": self.global_step % max(1, self.save_steps) == 0,
-               "epoch": self.global_step % self.steps_per_epoch == 0}.get(self.args.save_strategy, False)
+        due = self._ends_interval(self.args.save_strategy, self.save_steps)
         last = self.global_step == self.max_steps or control.should_training_stop
         if due or control.should_save or (last and self.args.save_strategy != "no"):
             self.save_checkpoint(output_dir, elapsed)
             control.should_save = False
         return record
+
+    def _ends_interval(self, strategy: str, every: int) -> bool:
+        """Whether this step ends an interval of an eval or save `strategy`, as transformers: "steps", every
+        `every` steps; "epoch", each pass over the training prompts; anything else ("no"), never."""
+        if strategy == "steps":
+            return self.global_step % max(1, every) == 0
+        return strategy == "epoch" and self.global_step % self.steps_per_epoch == 0
 
     def _interrupted(self, output_dir: Path, elapsed: float) -> GRPOInterrupted:
         """Save the last completed step (if not saved yet) after Ctrl-C; the error says how to resume."""
@@ -316,16 +326,24 @@ class GRPOTrainer(TrainerSurface):
                 batch.ref_per_token_logps = self._logprobs_without_grad(batch)
         return batch
 
-    def evaluate(self) -> dict[str, float]:
+    def evaluate(self, metric_key_prefix: str = "eval") -> dict[str, float]:
         """Mean rewards on the prompts of `eval_dataset` (num_generations_eval, else num_generations, completions
         each, sampled with keys of their own; split evenly between the processes, a remainder of fewer prompts than
-        processes left out), logged with an `eval_` prefix and given to the callbacks' on_evaluate."""
+        processes left out), logged with the prefix `eval_` and given to the callbacks' on_evaluate. A dict of
+        eval datasets is evaluated one by one, as transformers, each logged with the prefix `eval_NAME_`."""
+        if self.eval_dataset is None:
+            raise GRPODatasetError("evaluation needs prompts: pass GRPOTrainer(eval_dataset=...).")
+        if isinstance(self.eval_dataset, dict):
+            return {key: value for name, dataset in self.eval_dataset.items()
+                    for key, value in self._evaluate_one(dataset, f"{metric_key_prefix}_{name}").items()}
+        return self._evaluate_one(self.eval_dataset, metric_key_prefix)
+
+    def _evaluate_one(self, dataset: PromptDataset, prefix: str) -> dict[str, float]:
         generations = self.args.num_generations_eval or self.args.num_generations
-        indices = list(range(len(self.eval_dataset)))
-        _, per_func_rewards, completion_metrics = self.rollouts(self.eval_dataset, indices, -self.global_step - 1,
-                                                                generations)
+        indices = list(range(len(dataset)))
+        _, per_func_rewards, completion_metrics = self.rollouts(dataset, indices, -self.global_step - 1, generations)
         rewards = aggregate_rewards(per_func_rewards, self.args.reward_weights)
-        metrics = {f"eval_{name}": value for name, value in {
+        metrics = {f"{prefix}_{name}": value for name, value in {
             **reward_metrics(per_func_rewards, rewards, self.reward_names, generations),
             **completion_metrics}.items()}
         self.state.log_history.append({"step": self.global_step, **metrics})

@@ -46,7 +46,10 @@ def resolved_reward_funcs(
     reward_weights: list[float] | None,
     reward_processing_classes: Any,
 ) -> list[RewardFunction]:
-    """The reward functions as callables ("module:function" strings imported), checked against the weights."""
+    """The reward functions as callables ("module:function" strings imported), checked against the weights.
+
+    `reward_processing_classes` serve reward models in TRL and are ignored for reward functions (all of ours);
+    as in TRL, a list of them must still have one entry per reward function."""
     funcs = [reward_funcs] if callable(reward_funcs) or isinstance(reward_funcs, str) else list(reward_funcs or [])
     if not funcs:
         raise GRPOInputError("reward_funcs must be a callable, a 'module:function' string or a non-empty list.")
@@ -57,9 +60,11 @@ def resolved_reward_funcs(
                 f"reward model {type(func).__name__} as a reward function is not supported: wrap it in a function "
                 "(prompts, completions, **kwargs) -> list[float] that scores the completions with it."
             )
-    if reward_processing_classes is not None and any(item is not None for item in _as_list(reward_processing_classes)):
-        raise GRPOInputError("reward_processing_classes are for reward models, which this trainer does not run: "
-                             "leave them out and tokenize inside your reward function.")
+    if reward_processing_classes is not None and len(_as_list(reward_processing_classes)) != len(resolved):
+        raise GRPOInputError(
+            f"The number of reward processing classes ({len(_as_list(reward_processing_classes))}) must match the "
+            f"number of reward functions ({len(resolved)}); they are ignored for reward functions, as in TRL."
+        )
     aggregate_rewards(torch.zeros(1, len(resolved)), reward_weights)  # raises when the weights do not fit
     return resolved
 

@@ -15,6 +15,7 @@ with the closest field names (difflib) suggested.
 
 from __future__ import annotations
 
+import copy
 import difflib
 import warnings
 from collections.abc import Collection
@@ -163,6 +164,18 @@ def accepted_arguments(given: dict[str, Any], field_names: Collection[str]) -> d
     if ignored:
         warnings.warn("GRPOConfig ignores " + "; ".join(ignored) + ".", UserWarning, stacklevel=3)
     return {name: value for name, value in given.items() if name in field_names}
+
+
+def trl_field_value(name: str, given: dict[str, Any]) -> Any:
+    """What `config.<name>` reads for a TRL field that is not ours (REFUSED or IGNORED): the value the config was
+    given, else TRL's default, so that a TRL script's `if training_args.push_to_hub:` reads as it does in TRL.
+    Raises AttributeError for any other name."""
+    if name in given:
+        return given[name]
+    for table in (REFUSED, IGNORED):
+        if name in table:
+            return copy.copy(table[name][0])
+    raise AttributeError(f"'GRPOConfig' object has no attribute {name!r}")
 
 
 def _unknown(name: str, field_names: Collection[str]) -> str:

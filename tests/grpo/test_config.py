@@ -166,7 +166,7 @@ def test_scale_rewards_accepts_trls_boolean_aliases(given, meant):
         ),
         ({"save_steps": 0}, "save_steps=0 (--save-steps) must be a positive integer, or a float in (0, 1)"),
         ({"save_strategy": "best"}, "save_strategy='best' (--save-strategy) must be one of steps, epoch, no."),
-        ({"eval_strategy": "epoch"}, "eval_strategy='epoch' (--eval-strategy) must be one of no, steps."),
+        ({"eval_strategy": "always"}, "eval_strategy='always' (--eval-strategy) must be one of no, steps, epoch."),
         ({"min_p": 1.5}, "min_p=1.5 (--min-p) must be in [0, 1] or None."),
         ({"repetition_penalty": 0.0}, "repetition_penalty=0.0 (--repetition-penalty) must be > 0 (1.0 disables it)."),
         ({"num_generations_eval": 1}, "num_generations_eval=1 (--num-generations-eval) must be >= 2 or None."),

@@ -61,11 +61,21 @@ def refusal_of(spec) -> str:
     return str(refusal.value)
 
 
-@pytest.mark.parametrize("spec", ["mymodule.reward", "a:b:c", ":reward", "mymodule:", 3])
+@pytest.mark.parametrize("spec", ["a:b:c", ":reward", "mymodule:", 3])
 def test_a_spec_without_module_and_function_is_refused(spec):
     assert refusal_of(spec) == (
         f"reward function {spec!r} must be given as 'module:function' (e.g. mymodule:reward for def reward(...) in "
         "mymodule.py in the working directory)."
+    )
+
+
+@pytest.mark.parametrize("spec", ["trl-lib/Qwen2-0.5B-Reward", "mymodule.reward"])
+def test_a_spec_without_a_colon_is_refused_as_a_reward_model_with_what_to_do(spec):
+    assert refusal_of(spec) == (
+        f"reward function {spec!r} is not 'module:function': TRL would load it as a reward model "
+        "(AutoModelForSequenceClassification), which this trainer does not run. Wrap the model in a function "
+        "(prompts, completions, **kwargs) -> list[float] that scores the completions with it, or name a function "
+        "as 'module:function' (e.g. mymodule:reward for def reward(...) in mymodule.py in the working directory)."
     )
 
 

@@ -17,7 +17,9 @@ SCRIPTS = Path(__file__).parent / "trl_scripts"
 TRL_IMPORT = "from trl import GRPOConfig, GRPOTrainer\n"
 OUR_IMPORT = "from runtime.grpo import GRPOConfig, GRPOTrainer\n"
 PORTED = ["quickstart", "conversational_system", "many_rewards", "peft_all_linear", "peft_list_modules_to_save",
-          "eval_split", "resume", "train_output"]
+          "eval_split", "resume", "train_output", "list_dataset_kwargs", "callable_rewards", "early_stopping_callback",
+          "epochs_eval_epoch", "resume_path", "peft_regex_targets", "eval_dict", "model_object_tokenizer",
+          "docs_reward_examples"]
 
 
 def run_ported(name: str, model_dir: Path, output_dir: Path, monkeypatch) -> None:
