@@ -34,7 +34,8 @@ class CodingTaskRewards:
 
     Each distinct code is analysed once, in one isolated batch per call (the verdicts are shared by all four
     rewards and by the evaluation), and ``correct`` and ``speed`` share one sandboxed evaluation per
-    distinct code (kept for the last ``cache_size`` codes). ``seed`` fixes the random inputs; None draws
+    distinct code (kept for the last ``cache_size`` codes; a failure of the judge is not kept, so the code is
+    judged again the next time it comes). ``seed`` fixes the random inputs; None draws
     fresh ones per evaluation. A failure of the judge itself (the sandbox or the analysis unavailable, any
     exception) is logged as a warning and scores 0.0 for the completions it hit; it never raises.
     """
@@ -45,9 +46,7 @@ class CodingTaskRewards:
         self.task = task
         self.max_speedup = max_speedup
         self.seed = seed
-        self._evaluation: Callable[[str], Evaluation | None] = functools.lru_cache(maxsize=cache_size)(
-            self._evaluate_or_log
-        )
+        self._evaluation: Callable[[str], Evaluation] = functools.lru_cache(maxsize=cache_size)(self._evaluate)
 
     @property
     def reward_funcs(self) -> list[RewardFunction]:
@@ -87,11 +86,14 @@ class CodingTaskRewards:
 
     def _evaluated(self, completions: Sequence[Completion]) -> list[Evaluation | None]:
         analysed = self._analysed(completions)  # one isolated batch: the evaluations find these verdicts
-        return [self._evaluation(code) if verdict is not None else None for code, verdict in analysed]
+        return [self._evaluation_or_log(code) if verdict is not None else None for code, verdict in analysed]
 
-    def _evaluate_or_log(self, code: str) -> Evaluation | None:
+    def _evaluate(self, code: str) -> Evaluation:
+        return evaluate(code, self.task, seed=self.seed)
+
+    def _evaluation_or_log(self, code: str) -> Evaluation | None:
         try:
-            return evaluate(code, self.task, seed=self.seed)
+            return self._evaluation(code)  # lru_cache keeps no exception: a failed judging is tried again
         except Exception as error:  # the judge's failure must not end a training run
             logger.warning("judging a completion failed (%s: %s); it scores 0.0", type(error).__name__, error)
             return None

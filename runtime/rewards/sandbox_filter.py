@@ -5,8 +5,9 @@ that forbade ``execve`` would stop that very exec:
 
 - ``startup_filter()`` is handed to bubblewrap (``--add-seccomp-fd``) and holds from the interpreter's first
   instruction: no new processes or threads, no tracing or signalling, no mounts or namespaces, no sockets,
-  no memory outside the limits (memfds, message queues), no kernel facilities that a computation has no use
-  for (BPF, perf events, keyrings, io_uring, modules...).
+  no memory outside the limits (memfds, message queues, POSIX timers, grown pipes), no quotas of the host
+  user (inotify), no kernel facilities that a computation has no use for (BPF, perf events, keyrings,
+  io_uring, modules...).
 - ``exec_filter()`` forbids ``execve``/``execveat``; the runner installs it itself once the interpreter has
   started, before any submitted code runs (the parent then checks the kernel's count of filters).
 
@@ -32,9 +33,13 @@ MOUNTS_AND_NAMESPACES = (
     "fsconfig", "fsmount", "fspick", "mount_setattr", "name_to_handle_at", "open_by_handle_at",
 )
 NETWORK = ("socket", "socketpair")
-UNCOUNTED_MEMORY = ("memfd_create", "memfd_secret", "msgget", "mq_open")
-"""Memory outside the address-space limit and the private tmpfs: memfds (64 open ones of the largest file size
-would hold another gigabyte) and message queues (System V's hold half a gigabyte per IPC namespace)."""
+UNCOUNTED_MEMORY = ("memfd_create", "memfd_secret", "msgget", "mq_open", "timer_create", "inotify_init",
+                    "inotify_init1")
+"""Memory outside the address-space limit and the private tmpfs, and quotas the kernel counts for the host
+user, shared by every process it runs: memfds (64 open ones of the largest file size would hold another
+gigabyte), message queues (System V's hold half a gigabyte per IPC namespace), POSIX timers (each holds a
+queued signal: as many as the host's RLIMIT_SIGPENDING, which grows with its memory, and every one the
+user's) and inotify watches (a few instances watching the standard library take all of the user's)."""
 KERNEL_FACILITIES = (
     "bpf", "perf_event_open", "userfaultfd", "keyctl", "add_key", "request_key", "personality",
     "io_uring_setup", "io_uring_enter", "io_uring_register", "fanotify_init", "kexec_load", "kexec_file_load",
@@ -50,13 +55,18 @@ NEW_CODE = ("shmat",)
 PROT_EXEC = 0x4
 TIOCSTI = 0x5412
 """ioctl pushing bytes into a terminal's input (refused too, though the sandbox has no terminal)."""
+F_SETPIPE_SZ = 1031
+"""fcntl growing a pipe's buffer (to the host's pipe-max-size): each pipe then holds a megabyte outside the
+memory limit, out of the host user's pipe quota; at the default size the open-files limit keeps them small."""
+STARTUP_ARGUMENT_RULES = (("ioctl", TIOCSTI), ("fcntl", F_SETPIPE_SZ))
+"""Calls refused from start-up when their second argument (the request) is the one named."""
 
 
 @functools.cache
 def startup_filter() -> bytes:
     """BPF program of everything the sandbox forbids except exec."""
     syscalls = PROCESSES + OTHER_PROCESSES + MOUNTS_AND_NAMESPACES + NETWORK + UNCOUNTED_MEMORY + KERNEL_FACILITIES
-    return _program(syscalls, refuse_terminal_injection=True)
+    return _program(syscalls, argument_rules=STARTUP_ARGUMENT_RULES)
 
 
 @functools.cache
@@ -66,10 +76,12 @@ def exec_filter() -> bytes:
     once the interpreter and the task's modules are loaded, no new native code can enter the process (no
     `dlopen` of a BLAS found on the host through ctypes, no machine code written into a page), whatever
     Python it runs."""
-    return _program(EXEC, refuse_terminal_injection=False, refuse_new_code=True)
+    return _program(EXEC, argument_rules=(), refuse_new_code=True)
 
 
-def _program(syscalls: tuple[str, ...], refuse_terminal_injection: bool, refuse_new_code: bool = False) -> bytes:
+def _program(
+    syscalls: tuple[str, ...], argument_rules: tuple[tuple[str, int], ...], refuse_new_code: bool = False
+) -> bytes:
     seccomp = _libseccomp()
     refuse = seccomp.ERRNO(errno.EPERM)
     syscall_filter = seccomp.SyscallFilter(seccomp.ALLOW)
@@ -77,8 +89,8 @@ def _program(syscalls: tuple[str, ...], refuse_terminal_injection: bool, refuse_
     for name in syscalls:
         if seccomp.resolve_syscall(seccomp.Arch.NATIVE, name) != -1:  # not every call exists everywhere
             syscall_filter.add_rule(refuse, name)
-    if refuse_terminal_injection:
-        syscall_filter.add_rule(refuse, "ioctl", seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, TIOCSTI))
+    for name, request in argument_rules:
+        syscall_filter.add_rule(refuse, name, seccomp.Arg(1, seccomp.MASKED_EQ, 0xFFFFFFFF, request))
     if refuse_new_code:
         for name in NEW_CODE:
             syscall_filter.add_rule(refuse, name)

@@ -330,3 +330,25 @@ def test_no_shared_memory_can_be_attached_as_code():
             return [segment >= 0, attached in (None, 2**64 - 1) and ctypes.get_errno()]
     ''')
     assert attempts == [True, errno.EPERM], "System V shared memory is never attached (SHM_EXEC would run it)"
+
+
+def test_no_kernel_memory_or_host_user_quota_can_be_hoarded():
+    """POSIX timers each hold a queued signal (as many as the host's RLIMIT_SIGPENDING, counted for the host
+    user), inotify watches come out of the host user's quota, and a pipe grown to the host's largest size
+    holds a megabyte outside the memory limit."""
+    results = output_of('''
+        import ctypes, os
+
+        libc = ctypes.CDLL(None, use_errno=True)
+
+        def refused(result):
+            return ctypes.get_errno() if result < 0 else "allowed"
+
+        def escaped():
+            timer = ctypes.c_void_p()
+            _, pipe = os.pipe()
+            return [refused(libc.timer_create(1, None, ctypes.byref(timer))),  # CLOCK_MONOTONIC
+                    refused(libc.inotify_init1(0)), refused(libc.inotify_init()),
+                    refused(libc.fcntl(pipe, 1031, 1 << 20))]  # F_SETPIPE_SZ
+    ''')
+    assert results == [errno.EPERM] * 4
