@@ -14,6 +14,7 @@ processes: `resolved_steps_per_generation`, `generation_rows_per_process`.
 from __future__ import annotations
 
 import dataclasses
+import json
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -118,6 +119,16 @@ class GRPOConfig(_ConfigFields):
         copied = GRPOConfig(**{**values, **changes})
         copied.__dict__["_trl_arguments"] = dict(self.__dict__.get("_trl_arguments", {}))
         return copied
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every field (lora_* included) and every TRL field given that is not ours, as transformers'
+        `TrainingArguments.to_dict`: what `GRPOConfig(**config.to_dict())` rebuilds."""
+        values = {config_field.name: getattr(self, config_field.name) for config_field in dataclasses.fields(self)}
+        return {**values, **self.__dict__.get("_trl_arguments", {})}
+
+    def to_json_string(self) -> str:
+        """`to_dict()` as JSON, indented and sorted as transformers writes it."""
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str)
 
     @property
     def global_batch_size(self) -> int:

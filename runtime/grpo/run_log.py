@@ -75,7 +75,7 @@ class RunLog:
         if step % self.logging_steps == 0:
             self.progress.write(
                 f"step {step}: reward {record['reward']:.4f} ± {record['reward_std']:.4f}, "
-                f"loss {record['loss']:.4f}, {record['completion_length']:.1f} tokens per completion, "
+                f"loss {record['loss']:.4f}, {record['completions/mean_length']:.1f} tokens per completion, "
                 f"{record['tokens_per_second']:.0f} tokens/s"
             )
 

@@ -78,7 +78,22 @@ class ScoredRollouts:
         completions = gather_completions(completions, self.distributed, self.pad_token_id)
         metrics = {**self.distributed.mean_values(completion_metrics),
                    **self.distributed.mean_values(pending.metrics()),
-                   "completion_length": completions.completion_mask.sum(1).float().mean().item()}
+                   **completion_length_metrics(completions.completion_mask.sum(1).float(), completions.is_truncated)}
         if completion_log is not None:
             completion_log.write(shown, per_func_rewards, self.reward_names)
         return completions, per_func_rewards, metrics
+
+
+def completion_length_metrics(lengths: torch.Tensor, is_truncated: torch.Tensor) -> dict[str, float]:
+    """TRL's completions/* metrics of all processes' completions: mean, min and max length in tokens, the share
+    truncated at max_completion_length, and the lengths of the terminated ones (0 when none terminated, as TRL)."""
+    terminated = lengths[~is_truncated]
+    if terminated.numel() == 0:
+        terminated = torch.zeros(1)
+    return {
+        "completions/mean_length": lengths.mean().item(), "completions/min_length": lengths.min().item(),
+        "completions/max_length": lengths.max().item(), "completions/clipped_ratio": is_truncated.float().mean().item(),
+        "completions/mean_terminated_length": terminated.mean().item(),
+        "completions/min_terminated_length": terminated.min().item(),
+        "completions/max_terminated_length": terminated.max().item(),
+    }

@@ -125,19 +125,15 @@ class GRPOTrainer(TrainerSurface):
         self.policy = attach_lora(self.rewritten, self.args, lora_config)
         if self.args.embedding_offload:
             offload_embedding(self.rewritten)
-        prompt_options = dict(
+        self.prompt_options = dict(
             processing_class=processing_class, max_prompt_length=self.args.max_prompt_length,
             vocab_size=self.rewritten.spec.vocab_size, chat_template_kwargs=self.args.chat_template_kwargs,
             context_length=self.rewritten.spec.max_position_embeddings,
             max_completion_length=self.args.max_completion_length,
         )
         self.train_dataset = checked_train_dataset(train_dataset)
-        self.dataset = PromptDataset(self.train_dataset, **prompt_options)
-        self.eval_dataset = (
-            None if eval_dataset is None
-            else {name: PromptDataset(data, **prompt_options) for name, data in eval_dataset.items()}
-            if isinstance(eval_dataset, dict) else PromptDataset(eval_dataset, **prompt_options)
-        )
+        self.dataset = PromptDataset(self.train_dataset, **self.prompt_options)
+        self.eval_dataset = None if eval_dataset is None else self._eval_prompts(eval_dataset)
         lockstep_group = self.sharded_base.process_group if self.sharded_base is not None else None
         self.engine = GenerationEngine(self.rewritten, compile=False if self.args.fsdp else None,
                                        lockstep_group=lockstep_group)
@@ -326,17 +322,32 @@ class GRPOTrainer(TrainerSurface):
                 batch.ref_per_token_logps = self._logprobs_without_grad(batch)
         return batch
 
-    def evaluate(self, metric_key_prefix: str = "eval") -> dict[str, float]:
-        """Mean rewards on the prompts of `eval_dataset` (num_generations_eval, else num_generations, completions
-        each, sampled with keys of their own; split evenly between the processes, a remainder of fewer prompts than
-        processes left out), logged with the prefix `eval_` and given to the callbacks' on_evaluate. A dict of
-        eval datasets is evaluated one by one, as transformers, each logged with the prefix `eval_NAME_`."""
-        if self.eval_dataset is None:
-            raise GRPODatasetError("evaluation needs prompts: pass GRPOTrainer(eval_dataset=...).")
-        if isinstance(self.eval_dataset, dict):
-            return {key: value for name, dataset in self.eval_dataset.items()
+    def evaluate(
+        self, eval_dataset: Any = None, ignore_keys: Any = None, metric_key_prefix: str = "eval"
+    ) -> dict[str, float]:
+        """Mean rewards on the prompts of `eval_dataset` (this call's, else the trainer's; num_generations_eval,
+        else num_generations, completions each, sampled with keys of their own; split evenly between the processes,
+        a remainder of fewer prompts than processes left out), logged with the prefix `metric_key_prefix` and given
+        to the callbacks' on_evaluate. A dict of eval datasets is evaluated one by one, as transformers, each logged
+        with the prefix `eval_NAME_`; a name picks one of the trainer's dict. `ignore_keys` is transformers' (for
+        model outputs) and has no effect, as in TRL's GRPO."""
+        if isinstance(eval_dataset, str) and isinstance(self.eval_dataset, dict):
+            prompts = self.eval_dataset[eval_dataset]
+        else:
+            prompts = self.eval_dataset if eval_dataset is None else self._eval_prompts(eval_dataset)
+        if prompts is None:
+            raise GRPODatasetError("evaluation needs prompts: pass GRPOTrainer(eval_dataset=...) or "
+                                   "trainer.evaluate(eval_dataset=...).")
+        if isinstance(prompts, dict):
+            return {key: value for name, dataset in prompts.items()
                     for key, value in self._evaluate_one(dataset, f"{metric_key_prefix}_{name}").items()}
-        return self._evaluate_one(self.eval_dataset, metric_key_prefix)
+        return self._evaluate_one(prompts, metric_key_prefix)
+
+    def _eval_prompts(self, eval_dataset: Any) -> PromptDataset | dict[str, PromptDataset]:
+        """The prompts of an eval dataset, or of each of a dict of them, tokenized as the training prompts."""
+        if isinstance(eval_dataset, dict):
+            return {name: PromptDataset(data, **self.prompt_options) for name, data in eval_dataset.items()}
+        return PromptDataset(eval_dataset, **self.prompt_options)
 
     def _evaluate_one(self, dataset: PromptDataset, prefix: str) -> dict[str, float]:
         generations = self.args.num_generations_eval or self.args.num_generations

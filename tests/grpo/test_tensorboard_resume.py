@@ -39,7 +39,7 @@ def log_steps(output_dir, start_step: int, last_step: int) -> None:
     for step in range(start_step + 1, last_step + 1):
         rows = [{"step": step, "prompt": "p", "completion": f"c{index}"} for index in range(2)]
         run_log.completion_log.write(rows, torch.full((2, 1), 0.5), ["reward_func"])
-        run_log.write({"step": step, "reward": 0.5, "reward_std": 0.0, "loss": 0.1, "completion_length": 3.0,
+        run_log.write({"step": step, "reward": 0.5, "reward_std": 0.0, "loss": 0.1, "completions/mean_length": 3.0,
                        "tokens_per_second": 10.0})
     run_log.close()
 

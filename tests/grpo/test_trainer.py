@@ -15,7 +15,10 @@ from tests.grpo.tiny_run import TARGET_TOKEN, even_token_reward, tiny_config, to
 LOGGED_FIELDS = {
     "step", "reward", "reward_std", "frac_reward_zero_std", "rewards/even_token_reward/mean",
     "rewards/even_token_reward/std", "loss", "kl", "clip_ratio/low_mean", "clip_ratio/high_mean",
-    "clip_ratio/region_mean", "clip_ratio/low_min", "clip_ratio/high_max", "completion_length", "completion_tokens",
+    "clip_ratio/region_mean", "clip_ratio/low_min", "clip_ratio/high_max", "completions/mean_length",
+    "completions/min_length", "completions/max_length", "completions/clipped_ratio",
+    "completions/mean_terminated_length", "completions/min_terminated_length", "completions/max_terminated_length",
+    "completion_tokens",
     "tokens_per_second", "peak_memory_bytes", "learning_rate", "grad_norm", "elapsed_seconds",
 }
 

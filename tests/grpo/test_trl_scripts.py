@@ -19,7 +19,8 @@ OUR_IMPORT = "from runtime.grpo import GRPOConfig, GRPOTrainer\n"
 PORTED = ["quickstart", "conversational_system", "many_rewards", "peft_all_linear", "peft_list_modules_to_save",
           "eval_split", "resume", "train_output", "list_dataset_kwargs", "callable_rewards", "early_stopping_callback",
           "epochs_eval_epoch", "resume_path", "peft_regex_targets", "eval_dict", "model_object_tokenizer",
-          "docs_reward_examples"]
+          "docs_reward_examples", "hf_argument_parser", "trl_parser_yaml", "evaluate_standalone",
+          "completion_length_curriculum", "model_save_pretrained", "json_files_map"]
 
 
 def run_ported(name: str, model_dir: Path, output_dir: Path, monkeypatch) -> None:
