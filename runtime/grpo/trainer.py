@@ -208,8 +208,12 @@ class GRPOTrainer(TrainerSurface):
         finally:
             if run_log is not None:
                 run_log.close()
+        result = TrainResult(records, self.global_step, time.perf_counter() - started, self.state.epoch)
+        summary = {**result.metrics, "step": self.global_step}  # transformers' last log_history entry
+        self.state.log_history.append(summary)
+        self.events.fire("on_log", logs=summary)
         self.events.fire("on_train_end")
-        return TrainResult(records, self.global_step, time.perf_counter() - started, self.state.epoch)
+        return result
 
     def _train_one_step(self, output_dir: Path, elapsed_before: float, started: float, run_log: RunLog | None) -> dict:
         """One optimizer step with its events, log record, evaluation and checkpoint."""
@@ -219,8 +223,8 @@ class GRPOTrainer(TrainerSurface):
         elapsed = elapsed_before + time.perf_counter() - started
         self.state.global_step = self.global_step
         self.state.epoch = self.global_step / self.steps_per_epoch  # passes over the prompts, as transformers
+        control = self.events.fire("on_step_end")  # then log, evaluate, save, as transformers' Trainer
         record = self.log(metrics, time.perf_counter() - step_started, elapsed, run_log)
-        control = self.events.fire("on_step_end")
         if self.eval_dataset is not None and self._ends_interval(self.args.eval_strategy, self.eval_steps):
             self.evaluate()
         due = self._ends_interval(self.args.save_strategy, self.save_steps)
@@ -357,7 +361,9 @@ class GRPOTrainer(TrainerSurface):
         metrics = {f"{prefix}_{name}": value for name, value in {
             **reward_metrics(per_func_rewards, rewards, self.reward_names, generations),
             **completion_metrics}.items()}
-        self.state.log_history.append({"step": self.global_step, **metrics})
+        logs = {**metrics, "epoch": self.state.epoch, "step": self.global_step}
+        self.state.log_history.append(logs)
+        self.events.fire("on_log", logs=logs)
         self.events.fire("on_evaluate", metrics=metrics)
         return metrics
 
@@ -403,13 +409,16 @@ class GRPOTrainer(TrainerSurface):
     def log(self, metrics: dict[str, float], step_seconds: float, elapsed: float, run_log: RunLog | None) -> dict:
         """This step's record, written to `run_log` (rank 0's; None elsewhere): the metrics plus step,
         tokens_per_second (completion tokens of all processes per second of the step, generation included),
-        peak_memory_bytes (this process's) and elapsed_seconds."""
+        peak_memory_bytes (this process's), elapsed_seconds and epoch. `state.log_history` holds every step's
+        record, each evaluation's, and, last, the train() call's summary (`TrainResult.metrics` and step), as
+        transformers' Trainer writes them; rank 0's run log holds the step records."""
         record = {
             "step": self.global_step,
             **metrics,
             "tokens_per_second": metrics["completion_tokens"] / step_seconds,
             "peak_memory_bytes": _peak_memory_bytes(self.rewritten.device),
             "elapsed_seconds": elapsed,
+            "epoch": self.state.epoch,
         }
         self.state.log_history.append(record)
         if run_log is not None:

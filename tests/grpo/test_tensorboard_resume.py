@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import time
 from collections import Counter
 
 import pytest
@@ -44,11 +45,19 @@ def log_steps(output_dir, start_step: int, last_step: int) -> None:
     run_log.close()
 
 
+def next_second() -> None:
+    """Wait for the wall clock's next second, as a resumed run starts after the killed one: TensorBoard reads event
+    files in name order, `events.out.tfevents.SECOND.HOST.PID.N`, and within one second the writers' counter N
+    sorts 10 before 9 (the test failed so after other tests had opened nine writers)."""
+    time.sleep(1 - time.time() % 1 + 0.01)
+
+
 def test_a_run_log_resumed_at_step_s_drops_what_was_logged_after_s(tmp_path):
     log_steps(tmp_path, start_step=0, last_step=4)
     for name in ("log.jsonl", "completions.jsonl"):  # killed while writing step 5
         with (tmp_path / name).open("a") as log_file:
             log_file.write('{"step": 5, "rew')
+    next_second()
     log_steps(tmp_path, start_step=2, last_step=5)  # resumed from checkpoint-2: steps 3 and 4 are redone
 
     steps = tensorboard_steps(tmp_path / "tensorboard")

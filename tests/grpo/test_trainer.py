@@ -19,7 +19,7 @@ LOGGED_FIELDS = {
     "completions/min_length", "completions/max_length", "completions/clipped_ratio",
     "completions/mean_terminated_length", "completions/min_terminated_length", "completions/max_terminated_length",
     "completion_tokens",
-    "tokens_per_second", "peak_memory_bytes", "learning_rate", "grad_norm", "elapsed_seconds",
+    "tokens_per_second", "peak_memory_bytes", "learning_rate", "grad_norm", "elapsed_seconds", "epoch",
 }
 
 

@@ -130,8 +130,8 @@ def test_callbacks_hear_each_step_and_can_stop_the_run(lora_checkpoint, tmp_path
     trainer = GRPOTrainer(str(lora_checkpoint), even_token_reward, args=config, train_dataset=toy_dataset(),
                           eval_dataset=toy_dataset(1)[:2], callbacks=[recorder])
     trainer.train()
-    assert recorder.events == [("log", 1), ("step_end", 1), ("evaluate", True), ("log", 2), ("step_end", 2),
-                               ("evaluate", True), ("save", 2), ("train_end", 2)]
+    assert recorder.events == [("step_end", 1), ("log", 1), ("log", 1), ("evaluate", True), ("step_end", 2),
+                               ("log", 2), ("log", 2), ("evaluate", True), ("save", 2), ("log", 2), ("train_end", 2)]
     assert (tmp_path / "checkpoint-2").is_dir()
     assert any("eval_reward" in record for record in trainer.state.log_history)
 

@@ -41,4 +41,4 @@ training_args = GRPOConfig(
 trainer = GRPOTrainer(model=model_dir, reward_funcs=[accuracy_reward, format_reward], args=training_args,
                       train_dataset=dataset, processing_class=tokenizer)
 trainer.train()
-print("final reward", trainer.state.log_history[-1]["reward"])
+print("final reward", [entry for entry in trainer.state.log_history if "reward" in entry][-1]["reward"])

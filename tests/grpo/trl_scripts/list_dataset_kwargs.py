@@ -28,4 +28,5 @@ trainer = GRPOTrainer(model=model_dir, reward_funcs=[echoes_word, only_short_pro
                       train_dataset=rows, processing_class=tokenizer,
                       reward_processing_classes=[tokenizer, None])
 trainer.train()
-assert "rewards/echoes_word/mean" in trainer.state.log_history[-1]
+assert "rewards/echoes_word/mean" in trainer.state.log_history[-2]
+assert "train_loss" in trainer.state.log_history[-1]  # the summary, as TRL
