@@ -335,7 +335,12 @@ class GRPOTrainer(TrainerSurface):
         to the callbacks' on_evaluate. A dict of eval datasets is evaluated one by one, as transformers, each logged
         with the prefix `eval_NAME_`; a name picks one of the trainer's dict. `ignore_keys` is transformers' (for
         model outputs) and has no effect, as in TRL's GRPO."""
-        if isinstance(eval_dataset, str) and isinstance(self.eval_dataset, dict):
+        if isinstance(eval_dataset, str):
+            names = list(self.eval_dataset) if isinstance(self.eval_dataset, dict) else []
+            if eval_dataset not in names:
+                raise GRPODatasetError(f"evaluate(eval_dataset={eval_dataset!r}) names none of the trainer's eval "
+                                       f"datasets ({', '.join(names) or 'it has no dict of them'}): pass one of "
+                                       "those names, or the dataset itself.")
             prompts = self.eval_dataset[eval_dataset]
         else:
             prompts = self.eval_dataset if eval_dataset is None else self._eval_prompts(eval_dataset)

@@ -43,3 +43,12 @@ def test_evaluate_without_an_eval_dataset_says_what_to_pass(lora_checkpoint, tmp
                           train_dataset=toy_dataset())
     with pytest.raises(GRPODatasetError, match=r"pass GRPOTrainer\(eval_dataset=...\)"):
         trainer.evaluate()
+    with pytest.raises(GRPODatasetError, match=r"names none of the trainer's eval datasets \(it has no dict of them\)"):
+        trainer.evaluate(eval_dataset="test")
+
+
+def test_evaluate_by_a_name_the_trainer_does_not_have_lists_the_names(lora_checkpoint, tmp_path):
+    trainer = GRPOTrainer(str(lora_checkpoint), even_token_reward, args=tiny_config(tmp_path),
+                          train_dataset=toy_dataset(), eval_dataset={"easy": toy_dataset(1)[:2]})
+    with pytest.raises(GRPODatasetError, match=r"evaluate\(eval_dataset='hard'\) names none .* \(easy\)"):
+        trainer.evaluate(eval_dataset="hard")
