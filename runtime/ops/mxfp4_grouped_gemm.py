@@ -20,7 +20,7 @@ import triton
 import triton.language as tl
 
 from runtime.ops.mxfp4_kernels import check_packed
-from runtime.ops.mxfp4_tiles import GROUP_SIZE, dequantized_tile
+from runtime.ops.mxfp4_tiles import GROUP_SIZE, dequantized_tile, ptx_decodes, tile_factor
 
 
 @triton.jit
@@ -44,7 +44,7 @@ def _row_tile(offsets_ptr, num_experts, BLOCK_M: tl.constexpr, EXPERTS: tl.const
 def _grouped_kernel(
     a_ptr, blocks_ptr, scales_ptr, offsets_ptr, out_ptr, num_experts, weight_rows, packed_size,
     inner_size: tl.constexpr, out_size, stride_a_row, stride_a_column, stride_out_row,
-    CONTRACT_PACKED: tl.constexpr, EXPERTS: tl.constexpr,
+    CONTRACT_PACKED: tl.constexpr, EXPERTS: tl.constexpr, PTX: tl.constexpr,
     BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, BLOCK_K: tl.constexpr,
 ):
     """out[rows of expert e] = a[rows] @ W[e].T (CONTRACT_PACKED: the sum runs along the packed dimension) or
@@ -68,12 +68,13 @@ def _grouped_kernel(
                     mask=rows_ok[:, None] & inner_ok[None, :], other=0.0)
         if CONTRACT_PACKED:
             weight = tl.trans(dequantized_tile(expert_blocks, expert_scales, columns, columns_ok, start // 32,
-                                               num_groups, BLOCK_K // 32, a_ptr.dtype.element_ty))
+                                               num_groups, BLOCK_K // 32, a_ptr.dtype.element_ty, PTX))
         else:
             weight = dequantized_tile(expert_blocks, expert_scales, inner, inner_ok, tl.program_id(0) * BLOCK_N // 32,
-                                      num_groups, BLOCK_N // 32, a_ptr.dtype.element_ty)
+                                      num_groups, BLOCK_N // 32, a_ptr.dtype.element_ty, PTX)
         accumulator += tl.dot(a, weight)
-    tl.store(out_ptr + rows[:, None] * stride_out_row + columns[None, :], accumulator.to(out_ptr.dtype.element_ty),
+    tl.store(out_ptr + rows[:, None] * stride_out_row + columns[None, :],
+             (accumulator * tile_factor(PTX)).to(out_ptr.dtype.element_ty),
              mask=rows_ok[:, None] & columns_ok[None, :])
 
 
@@ -94,7 +95,7 @@ def launch_grouped(a: torch.Tensor, blocks: torch.Tensor, scales: torch.Tensor, 
     _grouped_kernel[grid](
         a, blocks, scales, offsets, out, num_experts, weight_rows, packed_size, inner_size, out_size,
         a.stride(0), a.stride(1), out.stride(0), CONTRACT_PACKED=contract_packed,
-        EXPERTS=triton.next_power_of_2(num_experts), **config,
+        EXPERTS=triton.next_power_of_2(num_experts), PTX=ptx_decodes(a), **config,
     )
     return out
 

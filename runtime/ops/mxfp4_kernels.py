@@ -23,7 +23,7 @@ import triton.language as tl
 
 from rewrite.errors import InputError
 from runtime.ops import slot_tiles
-from runtime.ops.mxfp4_tiles import GROUP_SIZE, dequantized_tile
+from runtime.ops.mxfp4_tiles import GROUP_SIZE, dequantized_tile, ptx_decodes, tile_factor
 from runtime.ops.slot_launch import BLOCK_M as BLOCK_M  # re-exported: callers' expert_slots(..., BLOCK_M)
 from runtime.ops.slot_launch import down_output, gate_up_output, launch_down_kernel, launch_gate_up_kernel
 
@@ -31,7 +31,7 @@ from runtime.ops.slot_launch import down_output, gate_up_output, launch_down_ker
 @triton.jit
 def _packed_expert_product(
     a_ptr, a_rows, stride_a_row, stride_a_column, valid, blocks_ptr, scales_ptr, bias_ptr, columns, columns_ok,
-    inner_size: tl.constexpr, BLOCK_M: tl.constexpr, WIDTH: tl.constexpr, GROUPS: tl.constexpr,
+    inner_size: tl.constexpr, BLOCK_M: tl.constexpr, WIDTH: tl.constexpr, GROUPS: tl.constexpr, PTX: tl.constexpr,
 ):
     """float32 [BLOCK_M, WIDTH]: rows `a_rows` of A (zero where not `valid`) @ the transposed packed rows `columns`
     of one expert + bias."""
@@ -42,10 +42,10 @@ def _packed_expert_product(
         a = tl.load(a_ptr + a_rows[:, None] * stride_a_row + inner[None, :] * stride_a_column,
                     mask=valid[:, None] & (inner < inner_size)[None, :], other=0.0)
         weight = dequantized_tile(blocks_ptr, scales_ptr, columns, columns_ok, first_group, num_groups, GROUPS,
-                                  a_ptr.dtype.element_ty)
+                                  a_ptr.dtype.element_ty, PTX)
         accumulator += tl.dot(a, tl.trans(weight))
     bias = tl.load(bias_ptr + columns, mask=columns_ok, other=0.0)
-    return accumulator + bias.to(tl.float32)[None, :]
+    return accumulator * tile_factor(PTX) + bias.to(tl.float32)[None, :]
 
 
 @triton.jit
@@ -53,7 +53,7 @@ def _gate_up_kernel(
     hidden_ptr, blocks_ptr, scales_ptr, bias_ptr, out_ptr, slot_pair_ptr, block_expert_ptr,
     num_pairs, top_k: tl.constexpr, hidden_size: tl.constexpr, intermediate_size: tl.constexpr,
     stride_hidden_row, stride_hidden_column, stride_bias, stride_out, alpha, limit,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUPS: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUPS: tl.constexpr, PTX: tl.constexpr,
 ):
     expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
@@ -64,7 +64,7 @@ def _gate_up_kernel(
     accumulator = _packed_expert_product(
         hidden_ptr, tokens, stride_hidden_row, stride_hidden_column, valid,
         blocks_ptr + expert_rows * (hidden_size // 2), scales_ptr + expert_rows * (hidden_size // 32),
-        bias_ptr + expert * stride_bias, columns, columns_ok, hidden_size, BLOCK_M, 2 * BLOCK_N, GROUPS,
+        bias_ptr + expert * stride_bias, columns, columns_ok, hidden_size, BLOCK_M, 2 * BLOCK_N, GROUPS, PTX,
     )
     slot_tiles.store_activated(out_ptr, slots, valid, stride_out, accumulator, alpha, limit, intermediate_size,
                                BLOCK_M, BLOCK_N)
@@ -75,7 +75,7 @@ def _down_kernel(
     activated_ptr, blocks_ptr, scales_ptr, bias_ptr, routing_weight_ptr, out_ptr, slot_pair_ptr, block_expert_ptr,
     num_pairs, intermediate_size: tl.constexpr, hidden_size: tl.constexpr,
     stride_activated_row, stride_activated_column, stride_bias, stride_out,
-    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUPS: tl.constexpr,
+    BLOCK_M: tl.constexpr, BLOCK_N: tl.constexpr, GROUPS: tl.constexpr, PTX: tl.constexpr,
 ):
     expert = slot_tiles.block_expert(block_expert_ptr)
     if expert < 0:
@@ -86,7 +86,7 @@ def _down_kernel(
     accumulator = _packed_expert_product(
         activated_ptr, slots.to(tl.int64), stride_activated_row, stride_activated_column, valid,
         blocks_ptr + expert_rows * (intermediate_size // 2), scales_ptr + expert_rows * (intermediate_size // 32),
-        bias_ptr + expert * stride_bias, columns, columns_ok, intermediate_size, BLOCK_M, BLOCK_N, GROUPS,
+        bias_ptr + expert * stride_bias, columns, columns_ok, intermediate_size, BLOCK_M, BLOCK_N, GROUPS, PTX,
     )
     slot_tiles.store_weighted(out_ptr, pairs, valid, stride_out, accumulator, columns, columns_ok, routing_weight_ptr)
 
@@ -122,7 +122,8 @@ def launch_gate_up(hidden_states, blocks, scales, bias, slot_pair, block_expert,
         _gate_up_kernel, hidden_states, slot_pair, block_expert, top_k, alpha, limit, intermediate_size,
         triton.cdiv(intermediate_size, config["BLOCK_N"]), blocks_ptr=blocks, scales_ptr=scales, bias_ptr=bias,
         hidden_size=hidden_size, stride_hidden_row=hidden_states.stride(0),
-        stride_hidden_column=hidden_states.stride(1), stride_bias=bias.stride(0), **config,
+        stride_hidden_column=hidden_states.stride(1), stride_bias=bias.stride(0), PTX=ptx_decodes(hidden_states),
+        **config,
     )
 
 
@@ -134,7 +135,8 @@ def launch_down(activated, blocks, scales, bias, routing_weights, slot_pair, blo
         _down_kernel, activated, routing_weights, slot_pair, block_expert, hidden_size,
         triton.cdiv(hidden_size, config["BLOCK_N"]), blocks_ptr=blocks, scales_ptr=scales, bias_ptr=bias,
         intermediate_size=intermediate_size, stride_activated_row=activated.stride(0),
-        stride_activated_column=activated.stride(1), stride_bias=bias.stride(0), **config,
+        stride_activated_column=activated.stride(1), stride_bias=bias.stride(0), PTX=ptx_decodes(activated),
+        **config,
     )
 
 

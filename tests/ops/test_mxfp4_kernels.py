@@ -27,7 +27,7 @@ from runtime.ops import expert_kernels  # noqa: E402
 from runtime.ops.grouped_experts import expert_slots  # noqa: E402
 from runtime.ops.mxfp4_grouped_gemm import launch_grouped, mxfp4_grouped_matmul  # noqa: E402
 from runtime.ops.mxfp4_kernels import mxfp4_down_weighted, mxfp4_gate_up_activation  # noqa: E402
-from runtime.ops.mxfp4_tiles import dequantized_tile  # noqa: E402
+from runtime.ops.mxfp4_tiles import dequantized_tile, ptx_decodes, tile_factor  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 DEVICES = [
@@ -85,24 +85,27 @@ def scaled_error(actual: torch.Tensor, expected: torch.Tensor) -> float:
 
 @triton.jit
 def _store_dequantized(blocks_ptr, scales_ptr, out_ptr, num_rows, num_groups, ROWS: tl.constexpr,
-                       GROUPS: tl.constexpr):
+                       GROUPS: tl.constexpr, PTX: tl.constexpr):
     rows = tl.program_id(0) * ROWS + tl.arange(0, ROWS)
     first_group = tl.program_id(1) * GROUPS
     tile = dequantized_tile(blocks_ptr, scales_ptr, rows, rows < num_rows, first_group, num_groups, GROUPS,
-                            out_ptr.dtype.element_ty)
+                            out_ptr.dtype.element_ty, PTX)
+    tile = (tile.to(tl.float32) * tile_factor(PTX)).to(out_ptr.dtype.element_ty)  # exact: a power of two
     columns = first_group * 32 + tl.arange(0, GROUPS * 32)
     tl.store(out_ptr + rows[:, None] * num_groups * 32 + columns[None, :], tile,
              mask=(rows < num_rows)[:, None] & (columns < num_groups * 32)[None, :])
 
 
 def check_tiles_equal_transformers_dequantization_bit_for_bit(device, dtypes):
-    """In float32 and bf16 (the interpreter stores bf16 right), over every byte and the whole range of scales
-    whose values are normal numbers (which float16's range does not hold)."""
+    """In float32 and bf16 (the interpreter stores bf16 right; on CUDA bf16 takes the inline-PTX decode), over every
+    byte and the whole range of scales the decode keeps normal (which float16's range does not hold)."""
     blocks, scales = packed_experts(1, 40, 96, device)
-    scales[0, :, 0] = torch.arange(2, 249, 6, dtype=torch.uint8)[:40]
     for dtype in (torch.float32, torch.bfloat16):
         out = torch.full((40, 96), float("nan"), dtype=dtype, device=device)
-        _store_dequantized[(3, 2)](blocks, scales, out, 40, 3, ROWS=16, GROUPS=2)
+        ptx = ptx_decodes(out)
+        lowest, highest = (66, 192) if ptx else (2, 248)
+        scales[0, :, 0] = torch.linspace(lowest, highest, 40).round().to(torch.uint8)
+        _store_dequantized[(3, 2)](blocks, scales, out, 40, 3, ROWS=16, GROUPS=2, PTX=ptx)
         expected = convert_moe_packed_tensors(blocks, scales, dtype=dtype)[0].T
         assert torch.equal(out, expected), dtype
 
