@@ -140,7 +140,7 @@ def sweep(layers, x, indices, routing_weights, args) -> list[dict]:
                 for name in ("mxfp4_gate_up", "mxfp4_down")}
 
     configs = [{"BLOCK_N": block_n, "GROUPS": groups, "num_warps": warps, "num_stages": stages}
-               for block_n, groups, warps, stages in itertools.product((16, 32, 64), (2, 4, 8), (2, 4, 8), (2, 4))]
+               for block_n, groups, warps, stages in itertools.product((32, 64), (2, 4, 8), (4, 8), (3,))]
     rows = kernel_bench.sweep_rows(configs, measure)
     return sorted(rows, key=lambda row: row.get("mxfp4_gate_up", 1e9) + row.get("mxfp4_down", 1e9))[:10]
 

@@ -110,8 +110,10 @@ def check_packed(blocks: torch.Tensor, scales: torch.Tensor, inner_size: int, wh
 
 def launch_config(num_rows: int) -> dict:
     """Tiles for a packed weight matrix of `num_rows` output rows: BLOCK_N rows per program (two interleaved
-    rows per gate/up feature), GROUPS scale groups of 32 inputs per step."""
-    return {"BLOCK_N": 32 if num_rows >= 32 else 16, "GROUPS": 4, "num_warps": 4, "num_stages": 4}
+    rows per gate/up feature), GROUPS scale groups of 32 inputs per step (the sweep of tools/bench_mxfp4_kernels.py
+    picked them at gpt-oss-20b's shapes)."""
+    return {"BLOCK_N": min(64, max(16, triton.next_power_of_2(num_rows) // 2)), "GROUPS": 4, "num_warps": 4,
+            "num_stages": 3}
 
 
 def launch_gate_up(hidden_states, blocks, scales, bias, slot_pair, block_expert, top_k, alpha, limit,
