@@ -63,8 +63,9 @@ def decode_kernels(layers: list[dict], x, indices, routing_weights, gate_up_conf
     """{name: function running the kernel over every layer}, for the MXFP4 and the bf16 kernels."""
     top_k, experts = indices.shape[1], layers[0]["gate_up"][0].shape[0]
     slot_pair, block_expert = expert_slots(indices, experts, expert_kernels.BLOCK_M)
-    mx_gate_up = gate_up_config or mxfp4_kernels.launch_config(layers[0]["gate_up"][0].shape[1])
-    mx_down = down_config or mxfp4_kernels.launch_config(layers[0]["down"][0].shape[1])
+    blocks = block_expert.shape[0]
+    mx_gate_up = gate_up_config or mxfp4_kernels.launch_config(layers[0]["gate_up"][0].shape[1], blocks)
+    mx_down = down_config or mxfp4_kernels.launch_config(layers[0]["down"][0].shape[1], blocks)
     bf_gate_up = expert_kernels.launch_config(layers[0]["gate_up_bf16"].shape[2] // 2)
     bf_down = expert_kernels.launch_config(layers[0]["down_bf16"].shape[2])
     activated = mxfp4_kernels.launch_gate_up(x, *layers[0]["gate_up"], layers[0]["gate_up_bias"], slot_pair,

@@ -108,10 +108,13 @@ def check_packed(blocks: torch.Tensor, scales: torch.Tensor, inner_size: int, wh
         raise InputError(f"{what}: MXFP4 blocks and scales must be contiguous; call .contiguous() once at load")
 
 
-def launch_config(num_rows: int) -> dict:
-    """Tiles for a packed weight matrix of `num_rows` output rows: BLOCK_N rows per program (two interleaved
-    rows per gate/up feature), GROUPS scale groups of 32 inputs per step (the sweep of tools/bench_mxfp4_kernels.py
-    picked them at gpt-oss-20b's shapes)."""
+def launch_config(num_rows: int, slot_blocks: int) -> dict:
+    """Tiles for a packed weight matrix of `num_rows` output rows read by `slot_blocks` blocks of slots: BLOCK_N rows
+    per program (two interleaved rows per gate/up feature), GROUPS scale groups of 32 inputs per step. Few blocks
+    (a decode step of a token or two) take narrower tiles, so that more programs share the reads; the sweep of
+    tools/bench_mxfp4_kernels.py picked both at gpt-oss-20b's shapes."""
+    if slot_blocks < 16:
+        return {"BLOCK_N": 32 if num_rows >= 32 else 16, "GROUPS": 4, "num_warps": 4, "num_stages": 4}
     return {"BLOCK_N": min(64, max(16, triton.next_power_of_2(num_rows) // 2)), "GROUPS": 4, "num_warps": 4,
             "num_stages": 3}
 
@@ -151,7 +154,7 @@ def mxfp4_gate_up_activation(
     (rows of padding slots are left unwritten), from hidden [T, H], gate/up blocks, scales and bias [E, 2I], and
     `expert_slots`' slot_pair and block_expert."""
     return launch_gate_up(hidden_states, blocks, scales, bias, slot_pair, block_expert, top_k, alpha, limit,
-                          launch_config(blocks.shape[1]))
+                          launch_config(blocks.shape[1], block_expert.shape[0]))
 
 
 @mxfp4_gate_up_activation.register_fake
@@ -168,7 +171,7 @@ def mxfp4_down_weighted(
     """[T * k, H] float32: (activated[slot] @ W[e].T + bias[e]) * routing weight, at row token * k + j of the pair
     in each used slot, from activated [slots, I], down blocks, scales and bias [E, H], routing_weights [T, k]."""
     return launch_down(activated, blocks, scales, bias, routing_weights, slot_pair, block_expert,
-                       launch_config(blocks.shape[1]))
+                       launch_config(blocks.shape[1], block_expert.shape[0]))
 
 
 @mxfp4_down_weighted.register_fake
