@@ -1,5 +1,5 @@
-"""The MXFP4 expert kernels compiled for Hopper (sm_90) on any machine, no GPU needed: whether they compile, and the
-instructions of each kernel's hot loop per weight it multiplies. Prints JSON.
+"""The 4-bit expert kernels (MXFP4, nf4) compiled for Hopper (sm_90) on any machine, no GPU needed: whether they
+compile, and the instructions of each kernel's hot loop per weight it multiplies. Prints JSON.
 
 Triton compiles for a target it is given, and its wheel carries ptxas and cuobjdump, so the SASS a launch on an H100
 or H200 would run is built here from the same arguments, with the divisibility the launcher's tensors give (pointers
@@ -27,7 +27,8 @@ from triton.backends.compiler import GPUTarget
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from runtime.ops import mxfp4_grouped_gemm, mxfp4_kernels  # noqa: E402
+from runtime.ops import mxfp4_grouped_gemm, mxfp4_kernels, nf4_kernels  # noqa: E402
+from runtime.ops.four_bit import NESTED_BLOCKSIZE, FourBitFormat  # noqa: E402
 
 HOPPER = GPUTarget("cuda", 90, 32)
 HIDDEN = 2880  # gpt-oss-20b and 120b: hidden and intermediate size
@@ -60,6 +61,22 @@ def grouped_kernel(contract_packed: bool, hidden: int) -> dict:
             "floats": (), "weights_per_trip": lambda tiles: tiles["BLOCK_N"] * tiles["BLOCK_K"]}
 
 
+def nf4_kernel(name: str, hidden: int) -> dict:
+    """The compile arguments of an nf4 decode kernel ("gate_up" or "down") as `nf4_kernels` launches it, for
+    double-quantized absmaxes in bitsandbytes' default blocks."""
+    gate_up = name == "gate_up"
+    blocksize = FourBitFormat().blocksize
+    tile = nf4_kernels.tile_bytes(2 * hidden if gate_up else hidden, blocksize)
+    pointers = {"codes_ptr": "*u8", "absmax_ptr": "*u8", "nested_absmax_ptr": "*fp32", "offset_ptr": "*fp32",
+                "quant_map_ptr": "*fp32", "nested_quant_map_ptr": "*fp32", "out_ptr": "*bf16" if gate_up else "*fp32",
+                "slot_pair_ptr": "*i64", "block_expert_ptr": "*i64"}
+    constants = {"top_k": 4, "hidden_size": hidden, "intermediate_size": hidden, "BLOCK_M": nf4_kernels.BLOCK_M,
+                 "TILE": tile, "HALF_BLOCK": blocksize // 2, "NESTED": True, "NESTED_BLOCK": NESTED_BLOCKSIZE}
+    return {"function": nf4_kernels._gate_up_kernel if gate_up else nf4_kernels._down_kernel, "pointers": pointers,
+            "constants": constants, "config": nf4_kernels.launch_config(), "floats": ("alpha", "limit"),
+            "weights_per_trip": lambda tiles: tiles["BLOCK_K"] * 2 * tile}
+
+
 KERNELS = {
     "mxfp4_gate_up": lambda hidden: decode_kernel("gate_up", WIDE_STEP_BLOCKS, hidden),
     "mxfp4_down": lambda hidden: decode_kernel("down", WIDE_STEP_BLOCKS, hidden),
@@ -67,6 +84,8 @@ KERNELS = {
     "mxfp4_down_one_token": lambda hidden: decode_kernel("down", ONE_TOKEN_BLOCKS, hidden),
     "mxfp4_grouped": lambda hidden: grouped_kernel(True, hidden),
     "mxfp4_grouped_input_grad": lambda hidden: grouped_kernel(False, hidden),
+    "nf4_gate_up": lambda hidden: nf4_kernel("gate_up", hidden),
+    "nf4_down": lambda hidden: nf4_kernel("down", hidden),
 }
 
 
