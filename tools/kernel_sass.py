@@ -15,6 +15,7 @@ lanes of the program's warps over the weights one trip of it decodes is the figu
 from __future__ import annotations
 
 import argparse
+import collections
 import json
 import re
 import subprocess
@@ -31,6 +32,7 @@ from runtime.ops import mxfp4_grouped_gemm, mxfp4_kernels, nf4_kernels  # noqa: 
 from runtime.ops.four_bit import NESTED_BLOCKSIZE, FourBitFormat  # noqa: E402
 
 HOPPER = GPUTarget("cuda", 90, 32)
+CUOBJDUMP = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
 HIDDEN = 2880  # gpt-oss-20b and 120b: hidden and intermediate size
 EXPERTS = 32
 WIDE_STEP_BLOCKS = 32  # slot blocks of a decode step of 8 tokens, top-4 of 32 experts
@@ -121,23 +123,19 @@ def hot_loop(sass: str) -> list[str]:
     """The instructions of the longest loop (backward branch) in cuobjdump's SASS listing."""
     listing = [(int(match.group(1), 16), match.group(2)) for match in
                re.finditer(r"/\*([0-9a-f]{4,})\*/\s+([^;]+);", sass)]
-    longest = (0, 0)
-    for address, instruction in listing:
-        target = re.search(r"BRA\s.*?0x([0-9a-f]+)", instruction)
-        if target and int(target.group(1), 16) < address:
-            start = int(target.group(1), 16)
-            if address - start > longest[1] - longest[0]:
-                longest = (start, address)
-    return [instruction.strip() for address, instruction in listing if longest[0] <= address <= longest[1]
-            and longest != (0, 0)]
+    loops = [(int(target.group(1), 16), address) for address, instruction in listing
+             if (target := re.search(r"BRA\s.*?0x([0-9a-f]+)", instruction)) and int(target.group(1), 16) < address]
+    if not loops:
+        return []
+    start, end = max(loops, key=lambda loop: loop[1] - loop[0])
+    return [instruction.strip() for address, instruction in listing if start <= address <= end]
 
 
 def sass_of(kernel: triton.compiler.CompiledKernel) -> str:
-    cuobjdump = Path(triton.__file__).parent / "backends" / "nvidia" / "bin" / "cuobjdump"
     with tempfile.NamedTemporaryFile(suffix=".cubin") as cubin:
         cubin.write(kernel.asm["cubin"])
         cubin.flush()
-        return subprocess.run([str(cuobjdump), "-sass", cubin.name], capture_output=True, text=True,
+        return subprocess.run([str(CUOBJDUMP), "-sass", cubin.name], capture_output=True, text=True,
                               check=True).stdout
 
 
@@ -150,16 +148,14 @@ def measure(name: str, hidden: int, config_override: dict) -> dict:
     except Exception as error:  # the backend's failure is the finding: report it, go on with the next kernel
         return {"kernel": name, "config": config, "error": f"{type(error).__name__}: {str(error)[-300:]}"}
     loop = hot_loop(sass_of(kernel))
-    ops: dict[str, int] = {}
-    for instruction in loop:
-        op = re.sub(r"^@!?U?P\w+\s+", "", instruction).split()[0].split(".")[0]
-        ops[op] = ops.get(op, 0) + 1
+    ops = collections.Counter(re.sub(r"^@!?U?P\w+\s+", "", instruction).split()[0].split(".")[0]
+                              for instruction in loop)
     weights = spec["weights_per_trip"](config)
     return {"kernel": name, "config": config, "loop_instructions": len(loop),
             "lane_instructions_per_weight": round(len(loop) * config["num_warps"] * 32 / weights, 2)
             if loop else None,
             "shared_bytes": kernel.metadata.shared,
-            "top_ops": dict(sorted(ops.items(), key=lambda item: -item[1])[:12])}
+            "top_ops": dict(ops.most_common(12))}
 
 
 def main() -> int:
@@ -168,6 +164,18 @@ def main() -> int:
     parser.add_argument("--config", type=json.loads, default={}, help="JSON overriding the launch config")
     parser.add_argument("--hidden", type=int, default=HIDDEN)
     args = parser.parse_args()
+    if not CUOBJDUMP.is_file():
+        parser.error(f"this Triton has no NVIDIA backend tools ({CUOBJDUMP}): install the triton wheel from PyPI")
+    if args.hidden <= 0 or args.hidden % 64:
+        parser.error(f"--hidden {args.hidden}: gpt-oss sizes are positive multiples of 64 (MXFP4 groups of 32 and"
+                     " nf4 blocks of 64); 2880 is gpt-oss-20b's and 120b's")
+    if not isinstance(args.config, dict):
+        parser.error('--config takes a JSON object, e.g. \'{"BLOCK_N": 32, "num_stages": 4}\'')
+    for name in args.kernel or KERNELS:
+        unknown = set(args.config) - set(KERNELS[name](args.hidden)["config"])
+        if unknown:
+            parser.error(f"{name}'s launch config has no {', '.join(sorted(unknown))}; it has "
+                         f"{', '.join(KERNELS[name](args.hidden)['config'])}")
     rows = [measure(name, args.hidden, args.config) for name in args.kernel or KERNELS]
     print(json.dumps({"triton": triton.__version__, "target": "sm_90", "kernels": rows}, indent=1))
     return 1 if any("error" in row for row in rows) else 0

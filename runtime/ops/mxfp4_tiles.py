@@ -68,7 +68,7 @@ def dequantized_tile(
                      mask=tile_ok[:, :, None], other=0)
     scale = tl.load(scales_ptr + group_offsets, mask=tile_ok, other=0).to(tl.int32)
     if PTX:
-        exponent = tl.maximum(scale + (126 - TILE_EXPONENT), 0)  # bf16 exponent field of 2 ** (scale - 1 - 64)
+        exponent = scale + (126 - TILE_EXPONENT)  # bf16 exponent field of 2 ** (scale - 1 - 64); scale >= 0
         factor = (exponent << 7).to(tl.int16).to(tl.bfloat16, bitcast=True)
         low, high = tl.inline_asm_elementwise(
             _DECODE_E2M1, "=r,=r,=r,=r,r,r,r", [packed, tl.broadcast_to(factor[:, :, None], packed.shape)],
