@@ -166,17 +166,22 @@ def main() -> int:
     args = parser.parse_args()
     if not CUOBJDUMP.is_file():
         parser.error(f"this Triton has no NVIDIA backend tools ({CUOBJDUMP}): install the triton wheel from PyPI")
-    if args.hidden <= 0 or args.hidden % 64:
-        parser.error(f"--hidden {args.hidden}: gpt-oss sizes are positive multiples of 64 (MXFP4 groups of 32 and"
-                     " nf4 blocks of 64); 2880 is gpt-oss-20b's and 120b's")
+    names = args.kernel or list(KERNELS)
+    if args.hidden <= 0 or args.hidden % 32:
+        parser.error(f"--hidden {args.hidden}: MXFP4 sizes are positive multiples of its groups of 32; 2880 is "
+                     "gpt-oss-20b's and 120b's")
+    nf4_fits = nf4_kernels.tile_bytes(args.hidden, FourBitFormat().blocksize) is not None
+    if any(name.startswith("nf4") for name in names) and not nf4_fits:
+        parser.error(f"--hidden {args.hidden}: the nf4 kernels take rows of whole 16-byte tiles of 64-value blocks"
+                     " (a multiple of 64); pass --kernel for the MXFP4 ones only")
     if not isinstance(args.config, dict):
         parser.error('--config takes a JSON object, e.g. \'{"BLOCK_N": 32, "num_stages": 4}\'')
-    for name in args.kernel or KERNELS:
+    for name in names:
         unknown = set(args.config) - set(KERNELS[name](args.hidden)["config"])
         if unknown:
             parser.error(f"{name}'s launch config has no {', '.join(sorted(unknown))}; it has "
                          f"{', '.join(KERNELS[name](args.hidden)['config'])}")
-    rows = [measure(name, args.hidden, args.config) for name in args.kernel or KERNELS]
+    rows = [measure(name, args.hidden, args.config) for name in names]
     print(json.dumps({"triton": triton.__version__, "target": "sm_90", "kernels": rows}, indent=1))
     return 1 if any("error" in row for row in rows) else 0
 
