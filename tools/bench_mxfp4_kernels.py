@@ -64,8 +64,8 @@ def decode_kernels(layers: list[dict], x, indices, routing_weights, gate_up_conf
     top_k, experts = indices.shape[1], layers[0]["gate_up"][0].shape[0]
     slot_pair, block_expert = expert_slots(indices, experts, expert_kernels.BLOCK_M)
     blocks = block_expert.shape[0]
-    mx_gate_up = gate_up_config or mxfp4_kernels.launch_config(layers[0]["gate_up"][0].shape[1], blocks)
-    mx_down = down_config or mxfp4_kernels.launch_config(layers[0]["down"][0].shape[1], blocks)
+    mx_gate_up = gate_up_config or mxfp4_kernels.launch_config(layers[0]["gate_up"][0].shape[1] // 2, 2, blocks)
+    mx_down = down_config or mxfp4_kernels.launch_config(layers[0]["down"][0].shape[1], 1, blocks)
     bf_gate_up = expert_kernels.launch_config(layers[0]["gate_up_bf16"].shape[2] // 2)
     bf_down = expert_kernels.launch_config(layers[0]["down_bf16"].shape[2])
     activated = mxfp4_kernels.launch_gate_up(x, *layers[0]["gate_up"], layers[0]["gate_up_bias"], slot_pair,
@@ -141,9 +141,9 @@ def sweep(layers, x, indices, routing_weights, args) -> list[dict]:
                 for name in ("mxfp4_gate_up", "mxfp4_down")}
 
     configs = [{"BLOCK_N": block_n, "GROUPS": groups, "num_warps": warps, "num_stages": stages}
-               for block_n, groups, warps, stages in itertools.product((32, 64), (2, 4, 8), (4, 8), (3,))]
+               for block_n, groups, warps, stages in itertools.product((32, 64, 128), (2, 4, 8), (4, 8), (3, 4))]
     rows = kernel_bench.sweep_rows(configs, measure)
-    return sorted(rows, key=lambda row: row.get("mxfp4_gate_up", 1e9) + row.get("mxfp4_down", 1e9))[:10]
+    return sorted(rows, key=lambda row: row.get("mxfp4_gate_up", 1e9) + row.get("mxfp4_down", 1e9))
 
 
 def measure_prefill(layer: dict, tokens: int, top_k: int, args) -> dict:

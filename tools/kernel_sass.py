@@ -42,12 +42,11 @@ ONE_TOKEN_BLOCKS = 4
 def decode_kernel(name: str, slot_blocks: int, hidden: int) -> dict:
     """The compile arguments of an MXFP4 decode kernel ("gate_up" or "down") as `mxfp4_kernels` launches it."""
     gate_up = name == "gate_up"
-    rows = 2 * hidden if gate_up else hidden
     pointers = {"out_ptr": "*bf16" if gate_up else "*fp32", "blocks_ptr": "*u8", "scales_ptr": "*u8",
                 "slot_pair_ptr": "*i64", "block_expert_ptr": "*i64"}
     constants = {"top_k": 4, "hidden_size": hidden, "intermediate_size": hidden, "BLOCK_M": mxfp4_kernels.BLOCK_M,
                  "PTX": True, "stride_hidden_column": 1, "stride_activated_column": 1}
-    config = mxfp4_kernels.launch_config(rows, slot_blocks)
+    config = mxfp4_kernels.launch_config(hidden, 2 if gate_up else 1, slot_blocks)
     return {"function": mxfp4_kernels._gate_up_kernel if gate_up else mxfp4_kernels._down_kernel,
             "pointers": pointers, "constants": constants, "config": config, "floats": ("alpha", "limit"),
             "weights_per_trip": lambda tiles: (2 if gate_up else 1) * tiles["BLOCK_N"] * tiles["GROUPS"] * 32}

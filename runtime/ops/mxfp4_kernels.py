@@ -23,7 +23,7 @@ import triton.language as tl
 
 from rewrite.errors import InputError
 from runtime.ops import slot_tiles
-from runtime.ops.mxfp4_tiles import GROUP_SIZE, dequantized_tile, ptx_decodes, tile_factor
+from runtime.ops.mxfp4_tiles import GROUP_SIZE, dequantized_halves, ptx_decodes, tile_factor
 from runtime.ops.slot_launch import BLOCK_M as BLOCK_M  # re-exported: callers' expert_slots(..., BLOCK_M)
 from runtime.ops.slot_launch import down_output, gate_up_output, launch_down_kernel, launch_gate_up_kernel
 
@@ -41,9 +41,11 @@ def _packed_expert_product(
         inner = first_group * 32 + tl.arange(0, GROUPS * 32)
         a = tl.load(a_ptr + a_rows[:, None] * stride_a_row + inner[None, :] * stride_a_column,
                     mask=valid[:, None] & (inner < inner_size)[None, :], other=0.0)
-        weight = dequantized_tile(blocks_ptr, scales_ptr, columns, columns_ok, first_group, num_groups, GROUPS,
-                                  a_ptr.dtype.element_ty, PTX)
-        accumulator += tl.dot(a, tl.trans(weight))
+        even, odd = tl.split(tl.reshape(a, (BLOCK_M, GROUPS * 16, 2)))
+        low, high = dequantized_halves(blocks_ptr, scales_ptr, columns, columns_ok, first_group, num_groups, GROUPS,
+                                       a_ptr.dtype.element_ty, PTX)
+        accumulator += tl.dot(even, tl.trans(low))
+        accumulator += tl.dot(odd, tl.trans(high))
     bias = tl.load(bias_ptr + columns, mask=columns_ok, other=0.0)
     return accumulator * tile_factor(PTX) + bias.to(tl.float32)[None, :]
 
@@ -108,15 +110,16 @@ def check_packed(blocks: torch.Tensor, scales: torch.Tensor, inner_size: int, wh
         raise InputError(f"{what}: MXFP4 blocks and scales must be contiguous; call .contiguous() once at load")
 
 
-def launch_config(num_rows: int, slot_blocks: int) -> dict:
-    """Tiles for a packed weight matrix of `num_rows` output rows read by `slot_blocks` blocks of slots: BLOCK_N rows
-    per program (two interleaved rows per gate/up feature), GROUPS scale groups of 32 inputs per step. Few blocks
-    (a decode step of a token or two) take narrower tiles, so that more programs share the reads; the sweep of
+def launch_config(num_features: int, rows_per_feature: int, slot_blocks: int) -> dict:
+    """Tiles for a projection of `num_features` output features, each `rows_per_feature` packed rows (2 for gate/up,
+    interleaved; 1 for down), read by `slot_blocks` blocks of slots: BLOCK_N features per program, GROUPS scale
+    groups of 32 inputs per step. Few blocks (a decode step of a token or two) take narrow tiles, so that more
+    programs share the reads; more blocks take 128 features and 8 KiB of packed bytes per step. The sweep of
     tools/bench_mxfp4_kernels.py picked both at gpt-oss-20b's shapes."""
     if slot_blocks < 16:
-        return {"BLOCK_N": 32 if num_rows >= 32 else 16, "GROUPS": 4, "num_warps": 4, "num_stages": 4}
-    return {"BLOCK_N": min(64, max(16, triton.next_power_of_2(num_rows) // 2)), "GROUPS": 4, "num_warps": 4,
-            "num_stages": 3}
+        return {"BLOCK_N": 32 if num_features >= 32 else 16, "GROUPS": 4, "num_warps": 4, "num_stages": 4}
+    return {"BLOCK_N": min(128, max(16, triton.next_power_of_2(num_features) // 2)),
+            "GROUPS": 4 // rows_per_feature, "num_warps": 4, "num_stages": 3}
 
 
 def launch_gate_up(hidden_states, blocks, scales, bias, slot_pair, block_expert, top_k, alpha, limit,
@@ -154,7 +157,7 @@ def mxfp4_gate_up_activation(
     (rows of padding slots are left unwritten), from hidden [T, H], gate/up blocks, scales and bias [E, 2I], and
     `expert_slots`' slot_pair and block_expert."""
     return launch_gate_up(hidden_states, blocks, scales, bias, slot_pair, block_expert, top_k, alpha, limit,
-                          launch_config(blocks.shape[1], block_expert.shape[0]))
+                          launch_config(blocks.shape[1] // 2, 2, block_expert.shape[0]))
 
 
 @mxfp4_gate_up_activation.register_fake
@@ -171,7 +174,7 @@ def mxfp4_down_weighted(
     """[T * k, H] float32: (activated[slot] @ W[e].T + bias[e]) * routing weight, at row token * k + j of the pair
     in each used slot, from activated [slots, I], down blocks, scales and bias [E, H], routing_weights [T, k]."""
     return launch_down(activated, blocks, scales, bias, routing_weights, slot_pair, block_expert,
-                       launch_config(blocks.shape[1], block_expert.shape[0]))
+                       launch_config(blocks.shape[1], 1, block_expert.shape[0]))
 
 
 @mxfp4_down_weighted.register_fake
