@@ -64,7 +64,7 @@ def timed(function):
     return result, time.perf_counter() - start
 
 
-def profile_summary(function, rows: int = 15) -> list[dict]:
+def profile_summary(function, rows: int = 30) -> list[dict]:
     """The kernels that take the most GPU time in one call of `function`, from torch.profiler."""
     activities = [torch.profiler.ProfilerActivity.CPU, torch.profiler.ProfilerActivity.CUDA]
     with torch.profiler.profile(activities=activities) as profiler:
@@ -104,7 +104,8 @@ def main() -> None:
                         help="also time ours with these 4-bit experts, beside ours bf16 in the same run")
     parser.add_argument("--compare-combo-kernels", action="store_true",
                         help="also time ours with the combo_kernels pass's inductor options")
-    parser.add_argument("--profile", action="store_true", help="add the top CUDA kernels of 16 decode steps")
+    parser.add_argument("--profile", action="store_true",
+                        help="add the top CUDA kernels of 16 decode steps, for each engine")
     args = parser.parse_args()
 
     start = time.perf_counter()
@@ -146,8 +147,9 @@ def main() -> None:
             row["transformers_peak_gib"] = torch.cuda.max_memory_allocated() / 2**30
             row["ratio_ours_over_transformers"] = row["ours_tok_s"] / row["transformers_tok_s"]
         if args.profile:
-            row["ours_profile"] = profile_summary(
-                partial(engines["ours"].generate, ids, mask, max_new_tokens=16, **sampling))
+            for name, engine in engines.items():
+                row[f"{name}_profile"] = profile_summary(
+                    partial(engine.generate, ids, mask, max_new_tokens=16, **sampling))
         results["runs"].append(row)
         print(json.dumps(row), file=sys.stderr, flush=True)
     print(json.dumps(results, indent=2))

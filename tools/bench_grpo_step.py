@@ -58,6 +58,12 @@ def grpo_loss(logps, completion_mask, advantages, new_tokens):
 
 
 def step(generate, logprobs, parameters, prompt_ids, prompt_mask, args) -> dict:
+    results, losses = forward_phases(generate, logprobs, prompt_ids, prompt_mask, args)
+    return backward_phase(results, losses, parameters)
+
+
+def forward_phases(generate, logprobs, prompt_ids, prompt_mask, args) -> tuple[dict, list[torch.Tensor]]:
+    """The step's generation and log-probs phases: (their results, the micro-batches' losses)."""
     results = {}
     sequences, completion_mask = phase(results, "generation", lambda: generate(prompt_ids, prompt_mask))
     rewards = torch.rand(sequences.shape[0], device=sequences.device)  # the reward's value does not change the cost
@@ -75,9 +81,13 @@ def step(generate, logprobs, parameters, prompt_ids, prompt_mask, args) -> dict:
                           * (logps.shape[0] / sequences.shape[0]))
 
     phase(results, "logprobs", forward_all)
+    results["completion_tokens"] = int(completion_mask.sum())
+    return results, losses
+
+
+def backward_phase(results: dict, losses: list[torch.Tensor], parameters) -> dict:
     phase(results, "backward", lambda: [loss.backward() for loss in losses])
     results["total_s"] = round(results["generation_s"] + results["logprobs_s"] + results["backward_s"], 3)
-    results["completion_tokens"] = int(completion_mask.sum())
     for parameter in parameters:
         parameter.grad = None
     return results

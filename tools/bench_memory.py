@@ -37,8 +37,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from rewrite import RewrittenGptOss, build_preset  # noqa: E402
 from runtime.grpo.logprobs import completion_logprobs  # noqa: E402
 from runtime.grpo.memory import ActivationOffload, offload_embedding  # noqa: E402
-from tools.bench_grpo_step import TARGETS, ours_phases, prompts, timed_step, transformers_phases  # noqa: E402
+from tools.bench_grpo_step import (  # noqa: E402
+    TARGETS,
+    backward_phase,
+    forward_phases,
+    ours_phases,
+    prompts,
+    timed_step,
+    transformers_phases,
+)
 from tools.bench_long_context import longest  # noqa: E402
+from tools.memory_peak import PeakAttribution  # noqa: E402
 from tools.rewritten_preset import rewritten_preset  # noqa: E402
 
 CANDIDATES = {
@@ -103,16 +112,31 @@ def free_memory(args) -> None:
 def run_step(name: str, args) -> dict:
     if name.startswith("ours"):
         ours = ours_policy(args, QUANTIZE_OF[name])
-        vocab = ours.spec.vocab_size
+        vocab, module = ours.spec.vocab_size, ours.graph_module
         phases = ours_phases(ours, args, activation_offload=activation_offload(ours, args))
     else:
-        hf = transformers_policy(args, four_bit=name == "hf_4bit")
-        vocab = hf.config.vocab_size
-        phases = transformers_phases(hf, args)
+        module = transformers_policy(args, four_bit=name == "hf_4bit")
+        vocab = module.config.vocab_size
+        phases = transformers_phases(module, args)
     # transformers' step compiles nothing, so it needs no warm-up step: one step, timed
-    result = timed_step(phases, *prompts(args, vocab), args, warm_up=name.startswith("ours"))
+    if args.attribute_peak:
+        result = attributed_step(phases, prompts(args, vocab), args, name.startswith("ours"), module)
+    else:
+        result = timed_step(phases, *prompts(args, vocab), args, warm_up=name.startswith("ours"))
     peaks = [value for key, value in result.items() if key.endswith("_peak_gib")]
     return {**result, "peak_gib": max(peaks, default=None)}
+
+
+def attributed_step(phases: tuple, prompt_tensors: tuple, args, warm_up: bool, module: torch.nn.Module) -> dict:
+    """`timed_step` with the allocations of its generation and log-probs phases recorded (the backward pass is not:
+    torch's stack recording breaks the autograd engine there): what is alive at their peak, by allocation site."""
+    generate, logprobs, parameters = phases
+    if warm_up:
+        timed_step(phases, *prompt_tensors, args, warm_up=False)
+    with PeakAttribution() as peak:
+        results, losses = forward_phases(generate, logprobs, *prompt_tensors, args)
+    results["peak_attribution"] = peak.summary({"parameters and buffers": [*module.parameters(), *module.buffers()]})
+    return backward_phase(results, losses, parameters)
 
 
 def run_longest(name: str, args) -> dict:
@@ -171,6 +195,8 @@ def parse_args() -> argparse.Namespace:
                         help="ours: the embedding table in pinned CPU memory")
     parser.add_argument("--memory-cap-gib", type=float,
                         help="cap this process's GPU memory (torch.cuda.set_per_process_memory_fraction), e.g. 80")
+    parser.add_argument("--attribute-peak", action="store_true",
+                        help="part step: record the timed step's allocations and name what holds its peak")
     parser.add_argument("--start", type=int, help="ours: the first length of the doubling (default --granularity)")
     parser.add_argument("--logprob-chunk-size", type=int, default=256,
                         help="ours: completion tokens per lm_head chunk (GRPOConfig.logprob_chunk_size)")
