@@ -196,7 +196,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--memory-cap-gib", type=float,
                         help="cap this process's GPU memory (torch.cuda.set_per_process_memory_fraction), e.g. 80")
     parser.add_argument("--attribute-peak", action="store_true",
-                        help="part step: record the timed step's allocations and name what holds its peak")
+                        help="part step, cuda: record the timed step's generation and log-probs allocations and "
+                             "name what holds their peak")
     parser.add_argument("--start", type=int, help="ours: the first length of the doubling (default --granularity)")
     parser.add_argument("--logprob-chunk-size", type=int, default=256,
                         help="ours: completion tokens per lm_head chunk (GRPOConfig.logprob_chunk_size)")
@@ -204,6 +205,8 @@ def parse_args() -> argparse.Namespace:
         parser.add_argument(f"--{name.replace('_', '-')}", type=type(value), default=None,
                             help=f"default {value} on cuda, {CPU_SETTINGS[name]} on cpu")
     args = parser.parse_args()
+    if args.attribute_peak and (args.device != "cuda" or args.part != "step"):
+        parser.error("--attribute-peak records CUDA allocations of the step: pass it with --part step on cuda")
     for name, value in (GPU_SETTINGS if args.device == "cuda" else CPU_SETTINGS).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
