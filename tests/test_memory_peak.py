@@ -1,4 +1,4 @@
-"""The allocator-history replay of `tools/memory_peak.py`: the peak, the blocks alive at it, and where they came from."""
+"""The allocator-history replay of `tools/memory_peak.py`: the peak, the blocks alive at it, their sites."""
 
 from tools.memory_peak import REPOSITORY, allocation_site, peak_of
 
