@@ -48,11 +48,12 @@ class RewrittenGptOss(torch.nn.Module):
         return next(self.graph_module.parameters()).device
 
     def empty_caches(self, batch_size: int, cache_length: int) -> list[torch.Tensor]:
-        """Zeroed key caches for every layer, then value caches, sized for `cache_length` slots."""
+        """Zeroed key caches for every layer, then value caches, sized for `cache_length` slots: views of one
+        buffer, so that freeing them leaves one block, which the allocator hands back to the next set of that size
+        (the generation engine's CUDA graphs then find their caches where they were recorded)."""
         shape = self.spec.cache_shape(batch_size, cache_length)
-        return [
-            torch.zeros(shape, dtype=self.spec.torch_dtype, device=self.device) for _ in self.spec.cache_names
-        ]
+        names = self.spec.cache_names
+        return list(torch.zeros((len(names), *shape), dtype=self.spec.torch_dtype, device=self.device).unbind(0))
 
     def step(
         self,

@@ -42,6 +42,7 @@ from .sampling import SamplingOptions
 
 CACHE_BUCKET = 64
 PROMPT_BUCKET = 64  # prompts are left-padded to a multiple of this, so batches share compiled prefill code
+PREFILL_TOKENS = 1024  # prompt tokens per prefill group: bounds the prefill's activations, not the batch
 
 def supported_inductor_options(options: dict) -> dict:
     """The options this torch's inductor knows; a checkpoint built under another torch may ask for more."""
@@ -121,19 +122,28 @@ class GenerationEngine:
     def _prefill(self, prompt_ids, prompt_mask, positions, caches) -> torch.Tensor:
         """Run the prompts into the first slots of `caches`; returns the logits [B, vocab] of the last position.
 
-        The graph fills caches as long as the prompts (what `forward` does), which are then copied into the long
-        ones, so no second set of full-length caches exists; and the head runs on the last position alone."""
-        prompt_caches = self.model.empty_caches(prompt_ids.shape[0], prompt_ids.shape[1])
-        with lm_head_bypassed(self.model) as lm_head:
-            step = self.model.step(prompt_ids, prompt_mask, positions, 0, prompt_caches)
-        logits = lm_head(step.logits[:, -1])
-        for cache, filled in zip(caches, step.caches, strict=True):
-            cache[:, :, : prompt_ids.shape[1]].copy_(filled)  # decode then writes in place: addresses stay put
-        return logits
+        Rows are independent, so they go through the graph in equal groups of about `PREFILL_TOKENS` tokens (one row
+        at least): the prefill's activations are one group's. Each group's graph fills caches as long as the prompts,
+        which are then copied into its rows of the long ones, so no second set of full-length caches exists; and the
+        head runs on the last position alone."""
+        batch, length = prompt_ids.shape
+        groups = math.ceil(batch / max(1, PREFILL_TOKENS // length))
+        rows = math.ceil(batch / groups)
+        logits = []
+        for start in range(0, batch, rows):
+            group = slice(start, start + rows)
+            prompt_caches = self.model.empty_caches(prompt_ids[group].shape[0], length)
+            with lm_head_bypassed(self.model) as lm_head:
+                step = self.model.step(prompt_ids[group], prompt_mask[group], positions[group], 0, prompt_caches)
+            logits.append(lm_head(step.logits[:, -1]))
+            for cache, filled in zip(caches, step.caches, strict=True):
+                cache[group, :, :length].copy_(filled)  # decode then writes in place: addresses stay put
+            del step, prompt_caches  # before the next group's activations exist
+        return torch.cat(logits)
 
     def _caches(self, batch: int, cache_length: int) -> list[torch.Tensor]:
-        """One set of cache tensors per (batch, length) bucket, reused by every call: CUDA graphs keep
-        their addresses. Stale contents are harmless: a slot is written before any query may see it."""
+        """One set of cache tensors per (batch, length) bucket, reused by every call until `release_caches`: CUDA
+        graphs keep their addresses. Stale contents are harmless: a slot is written before any query may see it."""
         key = (batch, cache_length)
         if key not in self._cache_pool:
             self._cache_pool.clear()  # one bucket at a time: caches of a 20b model are large
@@ -143,6 +153,14 @@ class GenerationEngine:
                     torch._dynamo.mark_static_address(cache)
             self._cache_pool[key] = caches
         return self._cache_pool[key]
+
+    def release_caches(self) -> None:
+        """Free the KV caches until the next `generate` allocates them again: the trainer calls this before it
+        trains on what was generated, whose activations then take the caches' memory. The caches are views of one
+        buffer (`RewrittenGptOss.empty_caches`), so once training has freed its tensors the allocator hands the
+        next set the block they left, where the decode step's CUDA graph was recorded; should the block have moved,
+        torch records the step again for the new address (a static input that moved), at the cost of a few steps."""
+        self._cache_pool.clear()
 
     def _any_unfinished(self, unfinished: torch.Tensor) -> bool:
         """Whether a row is still generating, here or (with a lockstep group) on any process of the group."""

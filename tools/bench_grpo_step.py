@@ -105,6 +105,7 @@ def ours_phases(ours: RewrittenGptOss, args, **memory_options) -> tuple:
 
     def ours_generate(ids, mask):
         output = engine.generate(ids, mask, **sampling)
+        engine.release_caches()  # as the trainer does: training gets the KV caches' memory
         return output.sequences, output.completion_mask
 
     def ours_logprobs(sequences, mask, prompt_length):

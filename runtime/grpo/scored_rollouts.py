@@ -51,6 +51,7 @@ class ScoredRollouts:
         completions = sample_completions(self.engine, [dataset.token_ids(index) for index in indices],
                                          self.args, step, self.stop_token_ids, self.pad_token_id, first_index,
                                          num_generations)
+        self.engine.release_caches()  # training and scoring get the KV caches' memory
         repeated = [row for row in rows for _ in range(num_generations)]
         prompts = [row[PROMPT_COLUMN] for row in repeated]
         given, completion_metrics = completions_for_rewards(completions.completion_ids, prompts[0],

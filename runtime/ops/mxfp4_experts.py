@@ -173,9 +173,8 @@ class MXFP4Experts(torch.nn.Module):
 
     def _grouped_product(self, name: str, inputs: torch.Tensor, routing: Routing) -> torch.Tensor:
         """[pairs, out]: each sorted pair's `inputs @ M[e] + M_bias[e]` (+ the LoRA delta) for its expert e."""
-        output = mxfp4_grouped_gemm.mxfp4_grouped_matmul(inputs, getattr(self, name),
-                                                         getattr(self, f"{name}_scales"), routing.offsets)
-        output = output + getattr(self, f"{name}_bias")[routing.expert_of_pair]
+        output = mxfp4_grouped_gemm.mxfp4_grouped_matmul(inputs, getattr(self, name), getattr(self, f"{name}_scales"),
+                                                         routing.offsets, getattr(self, f"{name}_bias"))
         factors = self.lora_factors.get(name)
         if factors is None:
             return output

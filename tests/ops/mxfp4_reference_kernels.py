@@ -10,12 +10,14 @@ from runtime.ops.mxfp4_format import dequantize_mxfp4
 BLOCK_M = 4
 
 
-def mxfp4_grouped_matmul(x_sorted, blocks, scales, offsets):
+def mxfp4_grouped_matmul(x_sorted, blocks, scales, offsets, bias=None):
     """[pairs, out]: rows of `x_sorted` (sorted by expert, expert e's run ending at offsets[e]) @ their expert's
-    dequantized matrix; differentiable in `x_sorted`."""
+    dequantized matrix (+ bias[e]); differentiable in `x_sorted`."""
     ends = offsets.tolist()
-    return torch.cat([x_sorted[start:end] @ dequantize_mxfp4(blocks[expert], scales[expert], x_sorted.dtype)
-                      for expert, (start, end) in enumerate(zip([0, *ends[:-1]], ends, strict=True))])
+    products = [x_sorted[start:end] @ dequantize_mxfp4(blocks[expert], scales[expert], x_sorted.dtype)
+                + (0 if bias is None else bias[expert])
+                for expert, (start, end) in enumerate(zip([0, *ends[:-1]], ends, strict=True))]
+    return torch.cat(products)
 
 
 def _used_slots(slot_pair, block_expert, num_pairs):

@@ -189,19 +189,21 @@ def check_grouped_matmul_and_its_input_grad_equal_dequantized_products(device, d
     for dtype in dtypes:
         x, offsets, expert_of_row = _sorted_rows(ROWS_PER_EXPERT, 160, dtype, device)
         grad = torch.randn(x.shape[0], 96, generator=torch.Generator().manual_seed(2)).to(device, dtype)
+        bias = torch.randn(len(ROWS_PER_EXPERT), 96, generator=torch.Generator().manual_seed(4)).to(device, dtype)
         forward = _per_row_product(x, weight, expert_of_row)
         backward = _per_row_product(grad, weight.transpose(1, 2), expert_of_row)
-        for config in (SMALL_TILES, None):
+        for config, row_bias in ((SMALL_TILES, None), (SMALL_TILES, bias), (None, bias)):
             if config is None:
                 x_leaf = x.clone().requires_grad_()
-                y = mxfp4_grouped_matmul(x_leaf, blocks, scales, offsets)
+                y = mxfp4_grouped_matmul(x_leaf, blocks, scales, offsets, row_bias)
                 (y * grad).sum().backward()
                 grad_x = x_leaf.grad
             else:
-                y = launch_grouped(x, blocks, scales, offsets, True, config)
+                y = launch_grouped(x, blocks, scales, offsets, True, config, row_bias)
                 grad_x = launch_grouped(grad, blocks, scales, offsets, False, config)
+            expected = forward if row_bias is None else forward + row_bias.float()[expert_of_row]
             assert y.dtype == grad_x.dtype == dtype
-            assert scaled_error(y, forward) < TOLERANCE[dtype], (dtype, config)
+            assert scaled_error(y, expected) < TOLERANCE[dtype], (dtype, config)
             assert scaled_error(grad_x, backward) < TOLERANCE[dtype], (dtype, config)
 
 
