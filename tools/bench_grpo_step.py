@@ -105,8 +105,11 @@ def ours_phases(ours: RewrittenGptOss, args, **memory_options) -> tuple:
 
     def ours_generate(ids, mask):
         output = engine.generate(ids, mask, **sampling)
+        ours_generate.cache_addresses.append(next(iter(engine._cache_pool.values()))[0].data_ptr())
         engine.release_caches()  # as the trainer does: training gets the KV caches' memory
         return output.sequences, output.completion_mask
+
+    ours_generate.cache_addresses = []  # where each step's caches were: a new address re-records the CUDA graph
 
     def ours_logprobs(sequences, mask, prompt_length):
         return completion_logprobs(ours, sequences, mask, prompt_length, temperature=1.0,

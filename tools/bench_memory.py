@@ -124,6 +124,9 @@ def run_step(name: str, args) -> dict:
     else:
         result = timed_step(phases, *prompts(args, vocab), args, warm_up=name.startswith("ours"))
     peaks = [value for key, value in result.items() if key.endswith("_peak_gib")]
+    addresses = getattr(phases[0], "cache_addresses", None)
+    if addresses:  # ours: how many places the KV caches took over the steps (1: the CUDA graph replayed as recorded)
+        result["kv_cache_addresses"] = len(set(addresses))
     return {**result, "peak_gib": max(peaks, default=None)}
 
 
