@@ -56,7 +56,7 @@ def grouped_kernel(contract_packed: bool, hidden: int) -> dict:
     """The compile arguments of the grouped GEMM (forward, or the input gradient) at its launch config."""
     config = dict(mxfp4_grouped_gemm.LAUNCH_CONFIG)
     constants = {"inner_size": hidden, "CONTRACT_PACKED": contract_packed, "EXPERTS": EXPERTS, "PTX": True,
-                 "stride_a_column": 1}
+                 "stride_a_column": 1, "HAS_BIAS": contract_packed}  # the forward adds the expert bias, as it runs
     return {"function": mxfp4_grouped_gemm._grouped_kernel, "pointers": {"blocks_ptr": "*u8", "scales_ptr": "*u8",
             "offsets_ptr": "*i32"}, "constants": constants, "config": config,
             "floats": (), "weights_per_trip": lambda tiles: tiles["BLOCK_N"] * tiles["BLOCK_K"]}
