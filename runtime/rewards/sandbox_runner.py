@@ -72,8 +72,9 @@ def main(setup_json):
     program = json.loads(requests.readline())
     entry, failure = _load(program["source"], program["entry_point"], modules)
     _reply(replies, {"id": program["id"], **(failure or {"status": "ready"})})
-    if entry is None:
-        requests.read()  # alive until the parent, which reads this process's CPU clock after each reply, is done
+    if entry is None:  # stay until the parent, which reads this process's CPU clock after each reply, is done
+        requests.read()
+        os._exit(0)
     for line in requests:
         request = json.loads(line)
         reply = _call(entry, request["arguments"], setup["output_bytes"])
